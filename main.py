@@ -1,0 +1,26 @@
+"""ZoomSR entry point: the viewer, or a command-line tool when the first word is a command.
+
+    python main.py [IMAGE] [viewer options]       the viewer (demo image without IMAGE)
+    python main.py upscale IN -o OUT --scale S    upscale a file
+    python main.py methods [--json]               list methods and their weights
+    python main.py import OFFICIAL.pth --method M import official LIIF/LTE/CLIT weights
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    from sr_core import cli
+
+    if args and args[0] in cli.COMMANDS:
+        return cli.main(args)
+    from app.main import run
+
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Command-line tools: ``upscale``, ``methods`` and ``import`` (dispatched from main.py)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+COMMANDS = ("upscale", "methods", "import")
+#: refuse outputs larger than this (they are held in memory as float32)
+MAX_OUTPUT_PIXELS = 400_000_000
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="zoomsr", description="ZoomSR command-line tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("upscale", help="upscale an image file with one method")
+    up.add_argument("input", type=Path)
+    up.add_argument("-o", "--output", type=Path, required=True, help="output PNG")
+    size = up.add_mutually_exclusive_group(required=True)
+    size.add_argument("--scale", type=float, help="scale factor, e.g. 3.5")
+    size.add_argument("--width", type=int, help="output width (height follows the aspect ratio "
+                      "unless --height is given too)")
+    up.add_argument("--height", type=int, help="output height")
+    up.add_argument("--method", default="liif", help="method name (see 'methods')")
+    up.add_argument("--checkpoint", type=Path, help="weights to use instead of the default")
+    up.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
+    up.add_argument("--precision", default="float32", help="float32, float16 or bfloat16 (GPU)")
+    up.add_argument("--bits", type=int, choices=(8, 16), help="PNG bit depth (default: as input)")
+
+    ls = sub.add_parser("methods", help="list methods, their papers and weights")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+
+    imp = sub.add_parser("import", help="convert official LIIF/LTE/CLIT .pth weights")
+    imp.add_argument("pth", type=Path)
+    imp.add_argument("--method", required=True, help="method to install the weights as, e.g. liif")
+    imp.add_argument("-o", "--output", type=Path, help="where to write (default: user checkpoints)")
+
+    args = parser.parse_args(argv)
+    try:
+        return {"upscale": _upscale, "methods": _methods, "import": _import}[args.command](args)
+    except UserError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+class UserError(Exception):
+    """A problem with the user's input, reported as one line, exit status 2."""
+
+
+def _upscale(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from sr_core.checkpoints import CheckpointError
+    from sr_core.devices import resolve_device, resolve_precision
+    from sr_core.imaging import ImageLoadError, load_image, save_png
+    from sr_core.methods.bicubic import Bicubic
+    from sr_core.registry import MissingWeightsError, load_method
+    from sr_core.render import Renderer, RenderCancelled, RenderError, SourceImage
+
+    if args.output.suffix.lower() != ".png":
+        raise UserError(f"{args.output.name}: only PNG output is supported")
+    try:
+        image = load_image(args.input)
+        device = resolve_device(args.device)
+        dtype = resolve_precision(args.precision, device)
+        model, _ = load_method(args.method, args.checkpoint, device=device)
+    except (ImageLoadError, CheckpointError, MissingWeightsError, ValueError) as err:
+        raise UserError(str(err)) from err
+    out_h, out_w = _target_size(image.height, image.width, args)
+    source = SourceImage(image.pixels)
+    renderer = Renderer(model, device=device, dtype=dtype)
+    try:
+        with tqdm(total=out_h * out_w, unit="px", unit_scale=True, desc=args.method) as bar:
+            rgb = renderer.render(source, out_h, out_w, progress=lambda done, _: bar.update(done - bar.n))
+        alpha = None
+        if image.alpha is not None:
+            mask = SourceImage(np.repeat(image.alpha[..., None], 3, axis=2))
+            alpha = Renderer(Bicubic(), device=device).render(mask, out_h, out_w)[..., 0]
+    except KeyboardInterrupt:
+        print("interrupted; nothing written", file=sys.stderr)
+        return 130
+    except (RenderError, RenderCancelled) as err:
+        raise UserError(str(err)) from err
+    save_png(args.output, rgb, bits=args.bits or image.bit_depth, alpha=alpha)
+    print(f"wrote {args.output} ({out_w}×{out_h}, {args.method})")
+    return 0
+
+
+def _target_size(lr_h: int, lr_w: int, args: argparse.Namespace) -> tuple[int, int]:
+    from sr_core.render import output_size
+
+    if args.scale is not None:
+        if args.height is not None:
+            raise UserError("give either --scale or --width/--height, not both")
+        if not 0 < args.scale <= 64:
+            raise UserError("--scale must be in (0, 64]")
+        out_h, out_w = output_size(lr_h, lr_w, args.scale)
+    else:
+        out_w = args.width
+        out_h = args.height if args.height is not None else max(1, round(lr_h * out_w / lr_w))
+    if min(out_h, out_w) < 1:
+        raise UserError("the output size must be positive")
+    if out_h * out_w > MAX_OUTPUT_PIXELS:
+        raise UserError(f"{out_w}×{out_h} is too large (limit {MAX_OUTPUT_PIXELS // 10**6} megapixels); "
+                        "use a smaller scale or the viewer's region export")
+    return out_h, out_w
+
+
+def _methods(args: argparse.Namespace) -> int:
+    rows = [_describe(name) for name in _method_names()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    header = f"{'method':<9} {'name':<9} {'status':<44} {'encoder':<14} {'params':>11}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        status = "available" if r["available"] else f"unavailable: {r['reason']}"
+        params = f"{r['parameters']:,}" if r["parameters"] else "-"
+        print(f"{r['method']:<9} {r['display_name']:<9} {status[:44]:<44} {r['encoder'] or '-':<14} {params:>11}")
+    print()
+    for r in rows:
+        print(f"{r['display_name']}: {r['paper']}")
+    return 0
+
+
+def _method_names() -> list[str]:
+    from sr_core.registry import METHODS
+
+    return list(METHODS)
+
+
+def _describe(name: str) -> dict[str, Any]:
+    """One row of ``methods``: status, encoder and parameter count of the (default) model."""
+    from sr_core.architectures import build
+    from sr_core.registry import method_status
+
+    status = method_status(name)
+    config = (status.meta or {}).get("config") or {}
+    model = build(status.info.arch, config)
+    return {
+        "method": name, "display_name": status.info.display_name, "available": status.available,
+        "reason": status.reason, "checkpoint": str(status.checkpoint) if status.checkpoint else None,
+        "encoder": model.config().get("encoder"),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "paper": status.info.paper,
+        "metrics": (status.meta or {}).get("metrics"),
+    }
+
+
+def _import(args: argparse.Namespace) -> int:
+    from sr_core import checkpoints
+    from sr_core.registry import get_info, user_checkpoints_dir
+
+    try:
+        info = get_info(args.method)
+        model, meta = checkpoints.import_official(args.pth)
+    except (ValueError, checkpoints.CheckpointError) as err:
+        raise UserError(str(err)) from err
+    if model.arch != info.arch:
+        raise UserError(f"{args.pth.name} holds a {model.arch} model; {info.display_name} needs {info.arch}")
+    out = args.output or user_checkpoints_dir() / f"{args.method}.safetensors"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    checkpoints.save(out, model, {**meta, "method": args.method})
+    print(f"imported {args.pth.name} as {info.display_name} → {out}")
+    return 0

@@ -1,0 +1,1 @@
+"""One module per architecture; ``sr_core.architectures`` imports them all explicitly."""

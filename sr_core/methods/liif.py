@@ -1,0 +1,72 @@
+"""LIIF: local implicit image function (Chen et al., CVPR 2021; METHODS_SPEC §3.1).
+
+The decoder's first linear layer distributes over its input ``[unfolded code, rel,
+rel_cell]``. Its code part is the same for every query that reads a given LR pixel, and on
+the 3×3-unfolded feature map it is exactly a 3×3 convolution; ``prepare`` computes it once
+per LR pixel instead of once per query and branch (an exact algebraic shortcut: the sum
+order changes, the function does not). Weights keep the official layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from sr_core.coords import Queries
+from sr_core.encoders import make_encoder, official_encoder_config
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.ensemble import blend, branches
+from sr_core.methods.mlp import MLP
+
+
+class LIIF(SRMethod):
+    arch = "liif"
+
+    def __init__(self, encoder: str = "edsr-baseline", encoder_args: dict[str, Any] | None = None,
+                 hidden: list[int] | None = None, feat_unfold: bool = True,
+                 local_ensemble: bool = True, cell_decode: bool = True) -> None:
+        super().__init__()
+        self._config = dict(encoder=encoder, encoder_args=dict(encoder_args or {}),
+                            hidden=list(hidden or [256, 256, 256, 256]), feat_unfold=feat_unfold,
+                            local_ensemble=local_ensemble, cell_decode=cell_decode)
+        self.encoder = make_encoder(encoder, **self._config["encoder_args"])
+        self.feat_unfold, self.local_ensemble, self.cell_decode = feat_unfold, local_ensemble, cell_decode
+        self.code_dim = self.encoder.out_dim * (9 if feat_unfold else 1)
+        in_dim = self.code_dim + 2 + (2 if cell_decode else 0)
+        self.imnet = MLP(in_dim, 3, self._config["hidden"])
+        self.prep_radius = 1 if feat_unfold else 0
+
+    def config(self) -> dict[str, Any]:
+        return dict(self._config)
+
+    @classmethod
+    def from_official(cls, args: dict[str, Any], sd: dict[str, Tensor]) -> tuple[dict, dict]:
+        """Config and state dict from an official LIIF ``.pth`` (``model.args``, ``model.sd``)."""
+        encoder, encoder_args = official_encoder_config(args["encoder_spec"])
+        config = dict(encoder=encoder, encoder_args=encoder_args,
+                      hidden=list(args["imnet_spec"]["args"]["hidden_list"]),
+                      feat_unfold=args.get("feat_unfold", True),
+                      local_ensemble=args.get("local_ensemble", True),
+                      cell_decode=args.get("cell_decode", True))
+        return config, dict(sd)
+
+    def query_margin(self, scale: float) -> int:
+        return 1
+
+    def prepare(self, feat: Tensor, lr: Tensor | None, geom: CropGeometry) -> FeatureCrop:
+        first = self.imnet.first
+        k = 3 if self.feat_unfold else 1
+        weight = first.weight[:, :self.code_dim].reshape(first.out_features, -1, k, k)
+        return FeatureCrop({"z1": F.conv2d(feat.to(weight.dtype), weight, padding=k // 2)}, geom)
+
+    def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
+        br = branches(q, fc.geom.lr_h, fc.geom.lr_w, self.local_ensemble)
+        first = self.imnet.first
+        extra = [br.rel] + ([br.rel_cell.expand_as(br.rel)] if self.cell_decode else [])
+        extra_t = torch.cat(extra, dim=-1).to(first.weight.dtype)
+        h = F.linear(extra_t, first.weight[:, self.code_dim:], first.bias)
+        h = h + torch.stack([fc.gather("z1", br.iy[t], br.ix[t]) for t in range(br.count)])
+        return blend(self.imnet.after_first(h).float(), br)

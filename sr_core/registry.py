@@ -1,0 +1,140 @@
+"""The methods ZoomSR offers: papers, default checkpoints and whether they can run.
+
+A *method* is what users pick (``liif``, ``cisrgan`` …); an *architecture* is the network
+class behind it (CiSRGAN is LIIF's architecture with adversarially trained weights).
+A method other than bicubic runs only with trained weights: never with random ones.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import torch
+
+from sr_core import checkpoints
+from sr_core.architectures import build
+from sr_core.methods.base import SRMethod
+from sr_core.paths import checkpoints_dir
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    name: str
+    display_name: str
+    arch: str
+    paper: str
+    #: whether the decoder tolerates float16/bfloat16 (coordinates always stay float32)
+    supports_half: bool = True
+
+    @property
+    def needs_weights(self) -> bool:
+        return self.arch != "bicubic"
+
+
+METHODS: dict[str, MethodInfo] = {m.name: m for m in (
+    MethodInfo("bicubic", "Bicubic", "bicubic", "MATLAB imresize bicubic (Keys, 1981)"),
+    MethodInfo("liif", "LIIF", "liif",
+               "Chen, Liu, Wang — Learning Continuous Image Representation with Local Implicit "
+               "Image Function, CVPR 2021"),
+    MethodInfo("ultrasr", "UltraSR", "ultrasr",
+               "Xu, Wang, Shi — UltraSR: Spatial Encoding is a Missing Key for Implicit Image "
+               "Function-based Arbitrary-Scale Super-Resolution, arXiv 2103.12716"),
+    MethodInfo("ipe", "IPE-LIIF", "ipe",
+               "Liu, Guo, Zhang — Enhancing Multi-Scale Implicit Learning in Image "
+               "Super-Resolution with Integrated Positional Encoding, arXiv 2112.05756"),
+    MethodInfo("diif", "DIIF", "diif",
+               "He, Jin — Dynamic Implicit Image Function for Efficient Arbitrary-Scale Image "
+               "Representation, arXiv 2306.12321 / ICME 2024"),
+    MethodInfo("clit", "CLIT", "clit",
+               "Chen, Xu, Hong, Tsai, Kuo, Lee — Cascaded Local Implicit Transformer for "
+               "Arbitrary-Scale Super-Resolution, CVPR 2023"),
+    MethodInfo("cisrgan", "CiSRGAN", "liif",
+               "CiSRGAN — LIIF generator trained with a relativistic GAN and a VGG loss "
+               "(iSarmad/CiSRGAN)"),
+    MethodInfo("lte", "LTE", "lte",
+               "Lee, Jin — Local Texture Estimator for Implicit Representation Function, CVPR 2022"),
+)}
+
+
+class MissingWeightsError(LookupError):
+    """A method was asked to run without trained weights."""
+
+
+def get_info(name: str) -> MethodInfo:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ValueError(f"unknown method {name!r}; choose one of: {', '.join(METHODS)}") from None
+
+
+def user_checkpoints_dir() -> Path:
+    """Per-user checkpoints (imported official weights), searched before the shipped ones."""
+    override = os.environ.get("ZOOMSR_CHECKPOINTS")
+    return Path(override) if override else Path(platformdirs.user_data_dir("ZoomSR")) / "checkpoints"
+
+
+def default_checkpoint(name: str) -> Path | None:
+    """The checkpoint a method uses by default: the user's, else the shipped one, else None."""
+    for folder in (user_checkpoints_dir(), checkpoints_dir()):
+        path = folder / f"{name}.safetensors"
+        if path.is_file():
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class MethodStatus:
+    info: MethodInfo
+    available: bool
+    reason: str
+    checkpoint: Path | None = None
+    meta: dict[str, Any] | None = None
+
+
+def method_status(name: str, checkpoint: str | os.PathLike | None = None) -> MethodStatus:
+    """Whether ``name`` can run, and why not, without loading any weights."""
+    info = get_info(name)
+    if not info.needs_weights:
+        return MethodStatus(info, True, "no weights needed")
+    path = Path(checkpoint) if checkpoint else default_checkpoint(name)
+    if path is None:
+        return MethodStatus(info, False, "no trained weights shipped yet")
+    try:
+        meta = checkpoints.read_metadata(path)
+    except checkpoints.CheckpointError as err:
+        return MethodStatus(info, False, str(err), path)
+    if meta["arch"] != info.arch:
+        return MethodStatus(info, False, f"{path.name} holds a {meta['arch']} model, not {info.arch}", path, meta)
+    if not meta.get("trained", False):
+        return MethodStatus(info, False, f"{path.name} holds untrained weights", path, meta)
+    return MethodStatus(info, True, "trained weights", path, meta)
+
+
+def load_method(name: str, checkpoint: str | os.PathLike | None = None, *,
+                device: str | torch.device = "cpu",
+                allow_untrained: bool = False) -> tuple[SRMethod, dict[str, Any]]:
+    """The model of method ``name`` with its weights, and the checkpoint metadata.
+
+    Raises ``MissingWeightsError`` when there are no trained weights (``allow_untrained``
+    lets tests and the evaluation of tiny models use random-weight checkpoints, which are
+    then labelled as untrained wherever they are reported).
+    """
+    info = get_info(name)
+    if not info.needs_weights:
+        return build("bicubic").to(device), {"method": name, "trained": True}
+    path = Path(checkpoint) if checkpoint else default_checkpoint(name)
+    if path is None:
+        raise MissingWeightsError(
+            f"{info.display_name} has no trained weights yet: pass --checkpoint PATH, or import "
+            f"official weights with 'python main.py import'. It is never run with random weights.")
+    model, meta = checkpoints.load(path, device=device)
+    if meta["arch"] != info.arch:
+        raise checkpoints.CheckpointError(f"{path.name} holds a {meta['arch']} model, not {info.display_name}")
+    if not meta.get("trained", False) and not allow_untrained:
+        raise MissingWeightsError(f"{path.name} holds untrained (random) weights; refusing to "
+                                  f"present them as {info.display_name}.")
+    return model, meta

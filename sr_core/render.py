@@ -1,0 +1,275 @@
+"""The one door: render any rectangle of the virtual output grid of an image at any scale.
+
+``Renderer.render(image, out_h, out_w, rect)`` answers "what are the RGB values of output
+pixels ``rect`` of ``image`` upscaled to ``out_h × out_w``?" for the viewer, the command
+line, the evaluation harness and the benchmarks alike. It
+
+* runs the encoder only on the LR region the rectangle needs, in fixed LR tiles with an
+  exact halo (the encoder's receptive-field radius), caching tile features in an LRU cache
+  bounded in bytes, so a tile equals the same pixels of a whole-image render;
+* does the method's per-LR-pixel decoder work (``prepare``) once per output block;
+* evaluates the queries in chunks, checking ``cancel`` between chunks and reporting
+  progress; on out-of-memory it halves the chunk and retries, then fails with a readable
+  ``RenderError``;
+* below ×1 it shows every method as the antialiased bicubic downscale (the implicit
+  functions are neither trained nor meaningful there).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from sr_core.coords import Queries
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, denormalize, normalize
+from sr_core.methods.bicubic import Bicubic
+
+DEFAULT_CACHE_BYTES = 512 * 2**20
+DEFAULT_BLOCK = 256
+MIN_CHUNK = 256
+
+Cancel = Callable[[], bool]
+Progress = Callable[[int, int], None]
+
+
+class RenderCancelled(Exception):
+    """Raised between chunks when the caller's ``cancel()`` returns True."""
+
+
+class RenderError(RuntimeError):
+    """A render that cannot complete (e.g. out of memory), with a readable message."""
+
+
+@dataclass(frozen=True)
+class Rect:
+    """Half-open rectangle ``[top, bottom) × [left, right)`` of output pixels."""
+
+    top: int
+    left: int
+    bottom: int
+    right: int
+
+    @staticmethod
+    def full(height: int, width: int) -> "Rect":
+        return Rect(0, 0, height, width)
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    def blocks(self, size: int) -> Iterator["Rect"]:
+        """Sub-rectangles of at most ``size × size``, row-major."""
+        for top in range(self.top, self.bottom, size):
+            for left in range(self.left, self.right, size):
+                yield Rect(top, left, min(top + size, self.bottom), min(left + size, self.right))
+
+
+def output_size(lr_h: int, lr_w: int, scale: float) -> tuple[int, int]:
+    """Size of the virtual output grid of an ``lr_h × lr_w`` image at ``scale``."""
+    return max(1, round(lr_h * scale)), max(1, round(lr_w * scale))
+
+
+_image_keys = itertools.count()
+
+
+class SourceImage:
+    """An LR image as the renderers see it: normalised ``(1, 3, H, W)`` float32 on the CPU."""
+
+    def __init__(self, pixels: np.ndarray) -> None:
+        if pixels.ndim != 3 or pixels.shape[2] != 3:
+            raise ValueError(f"expected an H×W×3 RGB array, got shape {pixels.shape}")
+        rgb = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32))
+        self.lr = normalize(rgb.permute(2, 0, 1)[None]).contiguous()
+        self.key = next(_image_keys)
+
+    @property
+    def height(self) -> int:
+        return self.lr.shape[-2]
+
+    @property
+    def width(self) -> int:
+        return self.lr.shape[-1]
+
+
+class FeatureCache:
+    """LRU cache of tensors bounded by their total size in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.nbytes = 0
+        self._items: OrderedDict[tuple, Tensor] = OrderedDict()
+
+    def get(self, key: tuple) -> Tensor | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: tuple, value: Tensor) -> None:
+        self.nbytes += value.numel() * value.element_size()
+        self._items[key] = value
+        while self.nbytes > self.max_bytes and len(self._items) > 1:
+            _, old = self._items.popitem(last=False)
+            self.nbytes -= old.numel() * old.element_size()
+
+    def forget(self, image_key: int) -> None:
+        """Drop every entry of one image."""
+        for key in [k for k in self._items if k[0] == image_key]:
+            old = self._items.pop(key)
+            self.nbytes -= old.numel() * old.element_size()
+
+    def clear(self) -> None:
+        self._items.clear()
+        self.nbytes = 0
+
+
+def default_chunk(device: torch.device) -> int:
+    """Queries per chunk: small enough to cancel quickly on CPU, large enough to fill a GPU."""
+    return 16_384 if device.type == "cpu" else 131_072
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    return isinstance(err, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(err)
+
+
+class Renderer:
+    """Renders rectangles of one method's output on one device; owns the feature cache."""
+
+    def __init__(self, method: SRMethod, *, device: str | torch.device = "cpu",
+                 dtype: torch.dtype = torch.float32, cache_bytes: int = DEFAULT_CACHE_BYTES,
+                 encoder_tile: int | None = None, block: int = DEFAULT_BLOCK,
+                 chunk: int | None = None) -> None:
+        self.device = torch.device(device)
+        self.method = method.to(device=self.device, dtype=dtype).eval()
+        self.downscaler = Bicubic().to(self.device)
+        self.cache = FeatureCache(cache_bytes)
+        radius = method.encoder_radius
+        self.encoder_tile = encoder_tile or (max(128, 2 * radius) if radius else 512)
+        self.block = block
+        self.chunk = chunk or default_chunk(self.device)
+
+    def render(self, image: SourceImage, out_h: int, out_w: int, rect: Rect | None = None, *,
+               cancel: Cancel | None = None, progress: Progress | None = None) -> np.ndarray:
+        """RGB float32 ``(rect.height, rect.width, 3)`` in [0, 1] of the output grid's ``rect``."""
+        rect = rect or Rect.full(out_h, out_w)
+        if not (0 <= rect.top < rect.bottom <= out_h and 0 <= rect.left < rect.right <= out_w):
+            raise ValueError(f"{rect} is not inside the {out_h}×{out_w} output grid")
+        upscaling = out_h >= image.height and out_w >= image.width
+        method = self.method if upscaling else self.downscaler
+        out = np.empty((rect.height, rect.width, 3), np.float32)
+        done, total = 0, rect.height * rect.width
+        with torch.inference_mode():
+            for blk in rect.blocks(self.block):
+                _check(cancel)
+                fc = self._prepare(method, image, out_h, out_w, blk)
+                q = Queries.grid(out_h, out_w, (blk.top, blk.bottom), (blk.left, blk.right),
+                                 device=self.device)
+                pieces = []
+                for part in q.split(self.chunk):
+                    _check(cancel)
+                    pieces.append(self._query(method, fc, part))
+                    done += part.iy.shape[1]
+                    if progress is not None:
+                        progress(done, total)
+                rgb = denormalize(torch.cat(pieces, dim=1)[0]).reshape(blk.height, blk.width, 3)
+                out[blk.top - rect.top:blk.bottom - rect.top,
+                    blk.left - rect.left:blk.right - rect.left] = rgb.cpu().numpy()
+        return out
+
+    def forget(self, image: SourceImage) -> None:
+        """Release the cached features of an image that is no longer shown."""
+        self.cache.forget(image.key)
+
+    def _prepare(self, method: SRMethod, image: SourceImage, out_h: int, out_w: int,
+                 blk: Rect) -> FeatureCrop:
+        scale = min(out_h / image.height, out_w / image.width)
+        reach = method.query_margin(scale) + method.prep_radius
+        rows = _footprint(blk.top, blk.bottom, out_h, image.height, reach)
+        cols = _footprint(blk.left, blk.right, out_w, image.width, reach)
+        lr = image.lr[..., rows[0]:rows[1], cols[0]:cols[1]].to(self.device)
+        feat = lr if method.encoder is None else self._features(method, image, rows, cols)
+        return method.prepare(feat, lr, CropGeometry(rows[0], cols[0], image.height, image.width))
+
+    def _features(self, method: SRMethod, image: SourceImage, rows: tuple[int, int],
+                  cols: tuple[int, int]) -> Tensor:
+        """Encoder features of LR ``rows × cols``, stitched from cached exact tiles."""
+        t = self.encoder_tile
+        out: Tensor | None = None
+        for ty in range(rows[0] // t, (rows[1] - 1) // t + 1):
+            for tx in range(cols[0] // t, (cols[1] - 1) // t + 1):
+                tile = self._tile(method, image, ty, tx)
+                y0, x0 = ty * t, tx * t
+                if out is None:
+                    out = tile.new_empty(tile.shape[0], tile.shape[1], rows[1] - rows[0], cols[1] - cols[0])
+                sy0, sy1 = max(rows[0], y0), min(rows[1], y0 + tile.shape[-2])
+                sx0, sx1 = max(cols[0], x0), min(cols[1], x0 + tile.shape[-1])
+                out[..., sy0 - rows[0]:sy1 - rows[0], sx0 - cols[0]:sx1 - cols[0]] = \
+                    tile[..., sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
+        assert out is not None
+        return out
+
+    def _tile(self, method: SRMethod, image: SourceImage, ty: int, tx: int) -> Tensor:
+        key = (image.key, ty, tx)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        t, r = self.encoder_tile, method.encoder_radius
+        y0, x0 = ty * t, tx * t
+        y1, x1 = min(y0 + t, image.height), min(x0 + t, image.width)
+        iy0, ix0 = max(0, y0 - r), max(0, x0 - r)
+        iy1, ix1 = min(image.height, y1 + r), min(image.width, x1 + r)
+        lr = image.lr[..., iy0:iy1, ix0:ix1].to(self.device, method.mlp_dtype)
+        try:
+            feat = method.encode(lr)
+        except (RuntimeError, MemoryError) as err:
+            if not is_out_of_memory(err):
+                raise
+            self._release_memory()
+            raise RenderError(f"Out of memory while encoding a {iy1 - iy0}×{ix1 - ix0} tile on "
+                              f"{self.device}. Lower the tile size or the memory budget, or "
+                              "switch to the CPU.") from err
+        tile = feat[..., y0 - iy0:y1 - iy0, x0 - ix0:x1 - ix0].contiguous()
+        self.cache.put(key, tile)
+        return tile
+
+    def _query(self, method: SRMethod, fc: FeatureCrop, q: Queries) -> Tensor:
+        """``method.query`` that halves the chunk on out-of-memory instead of failing."""
+        try:
+            return method.query(fc, q)
+        except (RuntimeError, MemoryError) as err:
+            if not is_out_of_memory(err):
+                raise
+            self._release_memory()
+            size = q.iy.shape[1] // 2
+            if size < MIN_CHUNK:
+                raise RenderError(f"Out of memory on {self.device} even with {q.iy.shape[1]} "
+                                  "queries per chunk. Free memory or switch to the CPU.") from err
+            self.chunk = size
+            return torch.cat([self._query(method, fc, part) for part in q.split(size)], dim=1)
+
+    def _release_memory(self) -> None:
+        self.cache.clear()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
+def _footprint(start: int, stop: int, out_n: int, lr_n: int, reach: int) -> tuple[int, int]:
+    """LR range ``[a, b)`` that output range ``[start, stop)`` reads, widened by ``reach``."""
+    first = (2 * start + 1) * lr_n // (2 * out_n)
+    last = (2 * (stop - 1) + 1) * lr_n // (2 * out_n)
+    return max(0, first - reach), min(lr_n, last + 1 + reach)
+
+
+def _check(cancel: Cancel | None) -> None:
+    if cancel is not None and cancel():
+        raise RenderCancelled()
