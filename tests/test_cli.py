@@ -1,0 +1,111 @@
+"""The command line: ``methods``, ``upscale``, ``import``."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from main import main
+from sr_core import checkpoints
+from sr_core.methods.liif import LIIF
+from sr_core.registry import METHODS
+from sr_core.resize import imresize
+
+
+@pytest.fixture(autouse=True)
+def user_checkpoints(tmp_path, monkeypatch):
+    folder = tmp_path / "user-checkpoints"
+    monkeypatch.setenv("ZOOMSR_CHECKPOINTS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def photo(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "in.png"
+    Image.fromarray(rng.integers(0, 256, (12, 15, 3), dtype=np.uint8)).save(path)
+    return path
+
+
+def test_methods_json_lists_every_method(capsys):
+    assert main(["methods", "--json"]) == 0
+    rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)}
+    assert set(rows) == set(METHODS)
+    assert rows["bicubic"]["available"]
+    assert rows["liif"]["parameters"] == 1_567_323 and rows["liif"]["encoder"] == "edsr-baseline"
+    assert all(r["paper"] for r in rows.values())
+
+
+def test_methods_table_is_readable(capsys):
+    assert main(["methods"]) == 0
+    out = capsys.readouterr().out
+    assert "bicubic" in out and "CLIT" in out
+
+
+def test_upscale_bicubic_matches_imresize(tmp_path, photo):
+    out = tmp_path / "out.png"
+    assert main(["upscale", str(photo), "-o", str(out), "--scale", "2.5", "--method", "bicubic"]) == 0
+    got = np.asarray(Image.open(out))
+    src = np.asarray(Image.open(photo)).astype(np.float64) / 255
+    expected = np.clip(np.rint(np.clip(imresize(src, output_shape=(30, 38)), 0, 1) * 255), 0, 255)
+    assert got.shape == (30, 38, 3)
+    assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_upscale_to_width_keeps_aspect(tmp_path, photo):
+    out = tmp_path / "w.png"
+    assert main(["upscale", str(photo), "-o", str(out), "--width", "45", "--method", "bicubic"]) == 0
+    assert Image.open(out).size == (45, 36)
+
+
+def test_method_without_weights_is_refused(tmp_path, photo, capsys):
+    out = tmp_path / "x.png"
+    assert main(["upscale", str(photo), "-o", str(out), "--scale", "2", "--method", "liif"]) == 2
+    assert "no trained weights" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_untrained_checkpoint_is_refused(tmp_path, photo, capsys):
+    ckpt = checkpoints.save(tmp_path / "r.safetensors", LIIF(encoder_args={"n_resblocks": 1, "n_feats": 8},
+                                                              hidden=[16]), {"method": "liif", "trained": False})
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "x.png"), "--scale", "2",
+                 "--method", "liif", "--checkpoint", str(ckpt)]) == 2
+    assert "untrained" in capsys.readouterr().err
+
+
+def test_corrupt_input_gives_a_message(tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"garbage" * 10)
+    assert main(["upscale", str(bad), "-o", str(tmp_path / "o.png"), "--scale", "2", "--method", "bicubic"]) == 2
+    assert "bad.png" in capsys.readouterr().err
+
+
+def test_import_installs_official_weights(tmp_path, user_checkpoints, photo, capsys):
+    torch.manual_seed(0)
+    model = LIIF(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=[16])
+    pth = tmp_path / "liif.pth"
+    args = {"encoder_spec": {"name": "edsr-baseline", "args": {"n_resblocks": 1, "n_feats": 8}},
+            "imnet_spec": {"name": "mlp", "args": {"out_dim": 3, "hidden_list": [16]}}}
+    torch.save({"model": {"name": "liif", "args": args, "sd": model.state_dict()}}, pth)
+    assert main(["import", str(pth), "--method", "liif"]) == 0
+    assert (user_checkpoints / "liif.safetensors").is_file()
+    main(["methods", "--json"])
+    capsys.readouterr()
+    assert main(["methods", "--json"]) == 0
+    rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["liif"]["available"] and rows["liif"]["parameters"] < 100_000
+    out = tmp_path / "liif.png"
+    assert main(["upscale", str(photo), "-o", str(out), "--scale", "3", "--method", "liif"]) == 0
+    assert Image.open(out).size == (45, 36)
+
+
+def test_import_refuses_wrong_method(tmp_path, capsys):
+    model = LIIF(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=[16])
+    pth = tmp_path / "liif.pth"
+    args = {"encoder_spec": {"name": "edsr-baseline", "args": {"n_resblocks": 1, "n_feats": 8}},
+            "imnet_spec": {"name": "mlp", "args": {"out_dim": 3, "hidden_list": [16]}}}
+    torch.save({"model": {"name": "liif", "args": args, "sd": model.state_dict()}}, pth)
+    assert main(["import", str(pth), "--method", "clit"]) == 2
+    assert "clit" in capsys.readouterr().err.lower()

@@ -1,0 +1,123 @@
+"""The renderer: tiles equal whole-image renders for every method; cache, cancel, OOM."""
+
+import numpy as np
+import pytest
+import torch
+
+from sr_core.coords import Queries
+from sr_core.methods.base import denormalize
+from sr_core.render import (FeatureCache, Rect, RenderCancelled, RenderError, Renderer, SourceImage,
+                            output_size)
+from tests.tiny_models import TINY, tiny_model
+
+LR_H, LR_W = 19, 23
+
+
+@pytest.fixture(scope="module")
+def image() -> SourceImage:
+    return SourceImage(np.random.default_rng(1).random((LR_H, LR_W, 3), dtype=np.float32))
+
+
+def whole(model, image: SourceImage, out_h: int, out_w: int) -> np.ndarray:
+    """The straightforward whole-image evaluation through ``forward``."""
+    with torch.no_grad():
+        rgb = model(image.lr, Queries.grid(out_h, out_w, (0, out_h), (0, out_w)))
+    return denormalize(rgb[0]).reshape(out_h, out_w, 3).numpy()
+
+
+def rects(out_h: int, out_w: int) -> list[Rect]:
+    """Border, corner and interior rectangles of the output grid."""
+    return [Rect(0, 0, out_h // 3 + 1, out_w // 4 + 1), Rect(out_h // 2, out_w - 9, out_h, out_w),
+            Rect(3, 5, out_h - 2, out_w - 4), Rect(out_h - 1, 0, out_h, out_w)]
+
+
+@pytest.mark.parametrize("arch", list(TINY))
+@pytest.mark.parametrize("scale", [1.7, 4, 11.3])
+def test_tiles_equal_whole_image(arch, scale, image):
+    model = tiny_model(arch)
+    out_h, out_w = output_size(LR_H, LR_W, scale)
+    full = whole(model, image, out_h, out_w)
+    renderer = Renderer(model, encoder_tile=8, block=37, chunk=301)
+    for rect in rects(out_h, out_w):
+        tile = renderer.render(image, out_h, out_w, rect)
+        diff = np.abs(tile - full[rect.top:rect.bottom, rect.left:rect.right]).max()
+        assert diff <= 1e-4, (arch, scale, rect, diff)
+
+
+@pytest.mark.parametrize("arch", list(TINY))
+def test_result_does_not_depend_on_chunk_block_or_tile(arch, image):
+    out_h, out_w = output_size(LR_H, LR_W, 3.3)
+    first = Renderer(tiny_model(arch), encoder_tile=64, block=256, chunk=100_000).render(image, out_h, out_w)
+    other = Renderer(tiny_model(arch), encoder_tile=5, block=17, chunk=97).render(image, out_h, out_w)
+    assert np.abs(first - other).max() <= 1e-4
+
+
+def test_below_one_every_method_shows_the_bicubic_downscale(image):
+    out_h, out_w = output_size(LR_H, LR_W, 0.4)
+    sr = Renderer(tiny_model("liif")).render(image, out_h, out_w)
+    bic = Renderer(tiny_model("bicubic")).render(image, out_h, out_w)
+    assert sr.shape == (out_h, out_w, 3) and np.array_equal(sr, bic)
+
+
+def test_scale_one_gives_an_image_of_the_same_size(image):
+    out = Renderer(tiny_model("liif")).render(image, LR_H, LR_W)
+    assert out.shape == (LR_H, LR_W, 3) and np.isfinite(out).all()
+
+
+def test_progress_and_cancel(image):
+    seen = []
+    renderer = Renderer(tiny_model("liif"), chunk=500)
+    renderer.render(image, 60, 70, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (4200, 4200) and len(seen) == 9
+    assert all(a[0] < b[0] for a, b in zip(seen, seen[1:]))
+    calls = []
+    with pytest.raises(RenderCancelled):
+        renderer.render(image, 60, 70, cancel=lambda: calls.append(1) or len(calls) > 3)
+    assert len(calls) == 4
+
+
+def test_rect_outside_the_grid_is_rejected(image):
+    with pytest.raises(ValueError, match="not inside"):
+        Renderer(tiny_model("bicubic")).render(image, 40, 40, Rect(0, 0, 41, 10))
+
+
+def test_feature_cache_is_bounded_in_bytes():
+    cache = FeatureCache(max_bytes=3 * 400)
+    for i in range(5):
+        cache.put((0, i, 0), torch.zeros(100))
+    assert cache.nbytes <= 1200 and cache.get((0, 0, 0)) is None and cache.get((0, 4, 0)) is not None
+    cache.forget(0)
+    assert cache.nbytes == 0
+
+
+def test_renderer_reuses_cached_encoder_tiles(image):
+    model = tiny_model("liif")
+    calls = []
+    encode = model.encode
+    model.encode = lambda lr: calls.append(lr.shape) or encode(lr)
+    renderer = Renderer(model, encoder_tile=8)
+    renderer.render(image, 40, 46, Rect(0, 0, 20, 20))
+    first = len(calls)
+    renderer.render(image, 40, 46, Rect(2, 3, 18, 17))  # same area: all tiles cached
+    assert first > 0 and len(calls) == first
+
+
+
+def test_out_of_memory_halves_the_chunk_then_reports(image):
+    model = tiny_model("liif")
+    query = model.query
+
+    def limited(fc, q, limit=[300]):
+        if q.iy.shape[1] > limit[0]:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return query(fc, q)
+
+    model.query = limited
+    renderer = Renderer(model, chunk=4000)
+    out = renderer.render(image, 50, 60)
+    model.query = query
+    assert np.abs(out - Renderer(model).render(image, 50, 60)).max() < 1e-5
+    assert renderer.chunk <= 300
+    model.query = lambda fc, q: (_ for _ in ()).throw(torch.OutOfMemoryError("out of memory"))
+    with pytest.raises(RenderError, match="Out of memory"):
+        Renderer(model, chunk=1000).render(image, 50, 60)

@@ -1,0 +1,25 @@
+"""Tiny random-weight configurations of every architecture, for tests only."""
+
+from __future__ import annotations
+
+import torch
+
+from sr_core.architectures import build
+from sr_core.methods.base import SRMethod
+
+ENC = {"encoder_args": {"n_resblocks": 1, "n_feats": 8}}
+
+TINY: dict[str, dict] = {
+    "bicubic": {},
+    "liif": {**ENC, "hidden": [16, 16]},
+}
+
+
+def tiny_model(arch: str, seed: int = 0) -> SRMethod:
+    """A tiny model with random weights large enough to make outputs depend on everything."""
+    torch.manual_seed(seed)
+    model = build(arch, TINY[arch])
+    for p in model.parameters():
+        if p.requires_grad:
+            p.data.normal_(0, 0.2)
+    return model.eval()
