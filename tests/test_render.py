@@ -107,7 +107,7 @@ def test_out_of_memory_halves_the_chunk_then_reports(image):
     model = tiny_model("liif")
     query = model.query
 
-    def limited(fc, q, limit=[300]):
+    def limited(fc, q, limit=[600]):
         if q.iy.shape[1] > limit[0]:
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return query(fc, q)
@@ -117,7 +117,7 @@ def test_out_of_memory_halves_the_chunk_then_reports(image):
     out = renderer.render(image, 50, 60)
     model.query = query
     assert np.abs(out - Renderer(model).render(image, 50, 60)).max() < 1e-5
-    assert renderer.chunk <= 300
+    assert renderer.chunk <= 600
     model.query = lambda fc, q: (_ for _ in ()).throw(torch.OutOfMemoryError("out of memory"))
     with pytest.raises(RenderError, match="Out of memory"):
         Renderer(model, chunk=1000).render(image, 50, 60)

@@ -12,6 +12,10 @@ ENC = {"encoder_args": {"n_resblocks": 1, "n_feats": 8}}
 TINY: dict[str, dict] = {
     "bicubic": {},
     "liif": {**ENC, "hidden": [16, 16]},
+    "ultrasr": {**ENC, "hidden_dim": 16},
+    "ipe": {**ENC, "hidden_dim": 16},
+    "lte": {**ENC, "hidden_dim": 16, "hidden": [16, 16]},
+    "diif": {**ENC, "coarse_hidden": [16, 16], "fine_hidden": [16, 16]},
 }
 
 

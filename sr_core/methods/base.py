@@ -71,7 +71,11 @@ def _inside(index: Tensor, n: int) -> Tensor:
 
 
 def gather(t: Tensor, ly: Tensor, lx: Tensor, valid: Tensor | None = None) -> Tensor:
-    """``t[b, :, ly, lx]`` for local indices ``(B, N)`` → ``(B, N, C)``; zeros where not valid."""
+    """``t[b, :, ly, lx]`` for local indices ``(B, N)`` → ``(B, N, C)``; zeros where not valid.
+
+    Store ``t`` channels-last (``memory_format=torch.channels_last``): then the
+    ``(pixels, channels)`` table below is a view, not a copy per call.
+    """
     b, c, h, w = t.shape
     flat = ly.clamp(0, h - 1) * w + lx.clamp(0, w - 1)
     table = t.permute(0, 2, 3, 1).reshape(b, h * w, c)

@@ -60,7 +60,9 @@ class LIIF(SRMethod):
         first = self.imnet.first
         k = 3 if self.feat_unfold else 1
         weight = first.weight[:, :self.code_dim].reshape(first.out_features, -1, k, k)
-        return FeatureCrop({"z1": F.conv2d(feat.to(weight.dtype), weight, padding=k // 2)}, geom)
+        z1 = F.conv2d(feat.to(weight.dtype), weight, padding=k // 2)
+        # channels-last, so that gathering codes reads rows of a (pixels, channels) table
+        return FeatureCrop({"z1": z1.contiguous(memory_format=torch.channels_last)}, geom)
 
     def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
         br = branches(q, fc.geom.lr_h, fc.geom.lr_w, self.local_ensemble)

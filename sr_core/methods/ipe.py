@@ -1,0 +1,95 @@
+"""IPE-LIIF: LIIF with an integrated positional encoding (METHODS_SPEC §3.3, A3/A4).
+
+No code or weights were published; the encoding is the spec's closed-form reconstruction.
+Per ensemble branch the decoder input is ``x = [unfolded code (9C), IPE(rel, rel_cell/2)]``
+with no raw coordinate and no cell; ``x`` is skip-concatenated into every hidden layer:
+L1 ``x → hidden``, L_k (k ≥ 2) ``[h_{k-1}, x] → hidden``, ReLU after each, then ``→ 3``.
+
+Every hidden layer's code part is per LR pixel and, on the 3×3-unfolded features, exactly
+a 3×3 convolution; ``prepare`` computes all of them with one convolution (exact shortcut).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from sr_core.coords import Queries
+from sr_core.encoders import make_encoder
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.ensemble import blend, branches
+
+
+def integrated_pe(x: Tensor, r: Tensor, n_freqs: int) -> Tensor:
+    """Mean of ``[sin(ω_l x'), cos(ω_l x')]`` over ``x' ~ U[x − r, x + r]``, per axis.
+
+    ``x`` ``(..., 2)`` box centres, ``r`` (broadcastable) half-widths, ``ω_l = 2^l·π``
+    (l = 0…n_freqs−1). Closed form ``sin(ω x)·sinc(ω r)`` and ``cos(ω x)·sinc(ω r)`` with
+    the unnormalised sinc (``sinc(0) = 1``), computed in at least float32. Output
+    ``(..., 4·n_freqs)`` ordered ``[sin(ω_0 x_y), sin(ω_0 x_x), cos(ω_0 x_y), cos(ω_0 x_x),
+    sin(ω_1 x_y), …]``, each times its axis' damping.
+    """
+    dtype = torch.promote_types(x.dtype, torch.float32)
+    octave = 2.0 ** torch.arange(n_freqs, dtype=dtype, device=x.device)[:, None]  # ω_l / π
+    arg = x.to(dtype)[..., None, :] * (math.pi * octave)  # (..., L, 2)
+    # sin(ω r)/(ω r) = torch.sinc(2^l r): torch's sinc is the normalised one, exact at 0
+    damp = torch.sinc(r.to(dtype)[..., None, :] * octave)
+    return torch.stack([arg.sin() * damp, arg.cos() * damp], dim=-2).flatten(-3)
+
+
+class IPELIIF(SRMethod):
+    arch = "ipe"
+    prep_radius = 1
+
+    def __init__(self, encoder: str = "edsr-baseline", encoder_args: dict[str, Any] | None = None,
+                 hidden_dim: int = 256, n_hidden: int = 4, n_freqs: int = 10) -> None:
+        super().__init__()
+        if n_hidden < 1:
+            raise ValueError("n_hidden must be at least 1")
+        self._config = dict(encoder=encoder, encoder_args=dict(encoder_args or {}),
+                            hidden_dim=hidden_dim, n_hidden=n_hidden, n_freqs=n_freqs)
+        self.encoder = make_encoder(encoder, **self._config["encoder_args"])
+        self.n_freqs = n_freqs
+        self.code_dim = self.encoder.out_dim * 9
+        in_dim = self.code_dim + 4 * n_freqs
+        dims = [in_dim] + [hidden_dim + in_dim] * (n_hidden - 1)
+        self.hidden = nn.ModuleList(nn.Linear(d, hidden_dim) for d in dims)
+        self.out = nn.Linear(hidden_dim, 3)
+
+    def config(self) -> dict[str, Any]:
+        return dict(self._config)
+
+    def query_margin(self, scale: float) -> int:
+        return 1
+
+    def _columns(self, k: int) -> tuple[slice, slice, slice]:
+        """Weight columns of hidden layer ``k``'s input parts: (h_{k-1}, code, IPE)."""
+        h = 0 if k == 0 else self.hidden[k].out_features
+        return slice(0, h), slice(h, h + self.code_dim), slice(h + self.code_dim, None)
+
+    def prepare(self, feat: Tensor, lr: Tensor | None, geom: CropGeometry) -> FeatureCrop:
+        code_w = torch.cat([layer.weight[:, self._columns(k)[1]]
+                            for k, layer in enumerate(self.hidden)])
+        weight = code_w.reshape(code_w.shape[0], -1, 3, 3)
+        z = F.conv2d(feat.to(weight.dtype), weight, padding=1)
+        parts = z.split(self.hidden[0].out_features, dim=1)
+        return FeatureCrop({f"z{k}": p.contiguous(memory_format=torch.channels_last)
+                            for k, p in enumerate(parts)}, geom)
+
+    def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
+        br = branches(q, fc.geom.lr_h, fc.geom.lr_w)
+        dtype = self.out.weight.dtype
+        pe = integrated_pe(br.rel, br.rel_cell / 2, self.n_freqs).to(dtype)
+        h: Tensor | None = None
+        for k, layer in enumerate(self.hidden):
+            h_cols, _, pe_cols = self._columns(k)
+            pre = F.linear(pe, layer.weight[:, pe_cols], layer.bias)
+            if h is not None:
+                pre = pre + F.linear(h, layer.weight[:, h_cols])
+            z = torch.stack([fc.gather(f"z{k}", br.iy[t], br.ix[t]) for t in range(br.count)])
+            h = F.relu(pre + z)
+        return blend(self.out(h).float(), br)

@@ -1,0 +1,113 @@
+"""LTE: local texture estimator (Lee & Jin, CVPR 2022; METHODS_SPEC §3.7).
+
+Matches the official code (``jaewon-lee-b/lte``, plain LTE, not LTE+) and uses its state-dict
+key names, so official checkpoints load unchanged. Per LR pixel (``prepare``): amplitude
+``coef`` and frequency ``freq`` maps, two 3×3 convs of the encoder features. Per ensemble
+branch of a query: ``φ_k = freq_{2k}·rel_y + freq_{2k+1}·rel_x + phase_k(rel_cell)``, MLP on
+``coef ⊙ [cos(πφ), sin(πφ)]``; the branches are blended (§1.4) and the bilinear
+upsampling of the LR RGB (§1.5) is added.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from sr_core.coords import Queries
+from sr_core.encoders import make_encoder, official_encoder_config
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.ensemble import blend, branches
+from sr_core.methods.mlp import MLP
+
+#: official test protocol: above ×4 the cell is that of ×4, i.e. rel_cell = 2/4 per axis
+CLIP_REL_CELL = 0.5
+
+
+def bilinear_base(fc: FeatureCrop, q: Queries) -> Tensor:
+    """The LR RGB (``fc.tensors["lr"]``) sampled bilinearly at the queries, ``(B, N, 3)`` float32.
+
+    The integer form of ``grid_sample(lr, coord, 'bilinear', padding_mode='border',
+    align_corners=False)`` on the whole image: unnormalise, clamp into the global image
+    (border padding), interpolate the four global neighbours. PyTorch's CPU and CUDA kernels
+    unnormalise with one fused multiply-add, ``(c + 1)·n/2 − 0.5``; ``addcmul`` reproduces
+    that rounding (a plain multiply then subtract moves ``p`` by an ulp now and then, which
+    shows up as ~1e-6 differences against ``grid_sample``).
+    """
+    coord = q.coord()
+    size = coord.new_tensor([fc.geom.lr_h, fc.geom.lr_w])
+    p = torch.addcmul(torch.full_like(coord, -0.5), coord + 1, (size / 2).expand_as(coord))
+    p = torch.minimum(p.clamp(min=0), size - 1)
+    lo = p.floor()
+    w_hi = p - lo
+    w_lo = 1 - w_hi
+    lo = lo.long()
+    hi = torch.minimum(lo + 1, (size - 1).long())
+    out = 0
+    for wy, iy in ((w_lo[..., 0], lo[..., 0]), (w_hi[..., 0], hi[..., 0])):
+        for wx, ix in ((w_lo[..., 1], lo[..., 1]), (w_hi[..., 1], hi[..., 1])):
+            out = out + (wy * wx)[..., None] * fc.gather("lr", iy, ix).float()
+    return out
+
+
+class LTE(SRMethod):
+    arch = "lte"
+    prep_radius = 1
+
+    def __init__(self, encoder: str = "edsr-baseline", encoder_args: dict[str, Any] | None = None,
+                 hidden_dim: int = 256, hidden: list[int] | None = None,
+                 cell_clip: bool = True) -> None:
+        super().__init__()
+        self._config = dict(encoder=encoder, encoder_args=dict(encoder_args or {}),
+                            hidden_dim=hidden_dim, hidden=list(hidden or [256, 256, 256]),
+                            cell_clip=cell_clip)
+        self.encoder = make_encoder(encoder, **self._config["encoder_args"])
+        self.cell_clip = cell_clip
+        self.coef = nn.Conv2d(self.encoder.out_dim, hidden_dim, 3, padding=1)
+        self.freq = nn.Conv2d(self.encoder.out_dim, hidden_dim, 3, padding=1)
+        self.phase = nn.Linear(2, hidden_dim // 2, bias=False)
+        self.imnet = MLP(hidden_dim, 3, self._config["hidden"])
+
+    def config(self) -> dict[str, Any]:
+        return dict(self._config)
+
+    @classmethod
+    def from_official(cls, args: dict, sd: dict[str, Tensor]) -> tuple[dict, dict]:
+        """Our config and state dict from an official ``.pth``'s ``model["args"]``/``["sd"]``."""
+        encoder, encoder_args = official_encoder_config(args["encoder_spec"])
+        imnet = args["imnet_spec"]
+        if imnet["name"] != "mlp" or imnet["args"].get("out_dim", 3) != 3:
+            raise ValueError(f"unsupported LTE imnet {imnet!r}")
+        config = dict(encoder=encoder, encoder_args=encoder_args,
+                      hidden_dim=args.get("hidden_dim", 256),
+                      hidden=list(imnet["args"]["hidden_list"]), cell_clip=True)
+        return config, dict(sd)
+
+    def query_margin(self, scale: float) -> int:
+        return 1
+
+    def prepare(self, feat: Tensor, lr: Tensor | None, geom: CropGeometry) -> FeatureCrop:
+        assert lr is not None, "LTE adds the bilinear LR image and needs the LR crop"
+        feat = feat.to(self.coef.weight.dtype)
+        tensors = {"coef": self.coef(feat), "freq": self.freq(feat), "lr": lr.float()}
+        return FeatureCrop({k: v.contiguous(memory_format=torch.channels_last)
+                            for k, v in tensors.items()}, geom)
+
+    def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
+        br = branches(q, fc.geom.lr_h, fc.geom.lr_w)
+        rel_cell = br.rel_cell.clamp(min=CLIP_REL_CELL) if self.cell_clip else br.rel_cell
+        phase = F.linear(rel_cell, self.phase.weight.float())  # (B, 1, K), float32
+
+        def read(name: str) -> Tensor:
+            return torch.stack([fc.gather(name, br.iy[t], br.ix[t]) for t in range(br.count)])
+
+        coef = read("coef")
+        # channels (2k, 2k+1) hold the (y, x) components of frequency k
+        freq = read("freq").float().unflatten(-1, (-1, 2))
+        arg = math.pi * ((freq * br.rel[..., None, :]).sum(-1) + phase)
+        basis = torch.cat([arg.cos(), arg.sin()], dim=-1)
+        pred = self.imnet((coef.float() * basis).to(coef.dtype)).float()
+        return blend(pred, br) + bilinear_base(fc, q)

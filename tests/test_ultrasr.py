@@ -1,0 +1,181 @@
+"""UltraSR (METHODS_SPEC §3.2): sizes, crop exactness, the fused shortcut, float32 encoding."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from sr_core.coords import Queries, home_index, make_coord
+from sr_core.methods.base import CropGeometry
+from sr_core.methods.ultrasr import UltraSR, spatial_encoding
+
+TINY = dict(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden_dim=16)
+SCALES = (1.7, 4.0, 11.3)
+
+
+@pytest.fixture(scope="module")
+def model() -> UltraSR:
+    torch.manual_seed(0)
+    return UltraSR(**TINY).eval()
+
+
+@pytest.fixture(scope="module")
+def lr() -> torch.Tensor:
+    torch.manual_seed(1)
+    return torch.rand(1, 3, 23, 29) * 2 - 1
+
+
+def out_size(lr: torch.Tensor, scale: float) -> tuple[int, int]:
+    return round(lr.shape[-2] * scale), round(lr.shape[-1] * scale)
+
+
+def full_render(model: UltraSR, lr: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
+    with torch.no_grad():
+        return model(lr, Queries.grid(out_h, out_w, (0, out_h), (0, out_w))).reshape(out_h, out_w, 3)
+
+
+def crop_render(model, lr, out_h, out_w, rows, cols):
+    """Render ``rows × cols`` from an encoder crop with the margins the renderer keeps."""
+    _, _, h, w = lr.shape
+    margin = model.query_margin(out_h / h) + model.prep_radius
+    radius = model.encoder_radius
+
+    def spans(lo, hi, out_n, n):
+        a = int(home_index(torch.tensor(lo), out_n, n))
+        b = int(home_index(torch.tensor(hi - 1), out_n, n)) + 1
+        feat_span = (max(a - margin, 0), min(b + margin, n))
+        return feat_span, (max(a - margin - radius, 0), min(b + margin + radius, n))
+
+    (fy0, fy1), (ey0, ey1) = spans(*rows, out_h, h)
+    (fx0, fx1), (ex0, ex1) = spans(*cols, out_w, w)
+    with torch.no_grad():
+        feat = model.encode(lr[..., ey0:ey1, ex0:ex1])[..., fy0 - ey0:fy1 - ey0, fx0 - ex0:fx1 - ex0]
+        fc = model.prepare(feat, lr[..., fy0:fy1, fx0:fx1], CropGeometry(fy0, fx0, h, w))
+        out = model.query(fc, Queries.grid(out_h, out_w, rows, cols))
+    return out.reshape(rows[1] - rows[0], cols[1] - cols[0], 3)
+
+
+def rects(out_h: int, out_w: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Corners (touching every image border) and one interior rectangle."""
+    cy, cx = out_h // 2, out_w // 2
+    return [((0, 7), (0, 9)), ((0, 5), (out_w - 7, out_w)), ((out_h - 5, out_h), (0, 6)),
+            ((out_h - 6, out_h), (out_w - 8, out_w)), ((cy - 4, cy + 3), (cx - 5, cx + 4))]
+
+
+def nearest(t: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    return F.grid_sample(t, grid, mode="nearest", align_corners=False)[:, :, 0].permute(0, 2, 1)
+
+
+def naive_forward(model: UltraSR, lr: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
+    """The LIIF official formulation with UltraSR's decoder, written out layer by layer."""
+    feat = model.encoder(lr)
+    b, c, h, w = feat.shape
+    feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
+    feat_coord = torch.stack(torch.meshgrid(make_coord(h), make_coord(w), indexing="ij"))[None]
+    coord = torch.stack(torch.meshgrid(make_coord(out_h), make_coord(out_w), indexing="ij"), -1)
+    coord = coord.reshape(1, -1, 2)
+    rel_cell = torch.tensor([2 / out_h * h, 2 / out_w * w]).expand_as(coord)
+    L1, L2, L3, L4, L5 = model.hidden
+    preds, areas = [], []
+    for vy in (-1, 1):
+        for vx in (-1, 1):
+            c_ = coord.clone()
+            c_[..., 0] += vy / h + 1e-6
+            c_[..., 1] += vx / w + 1e-6
+            grid = c_.clamp(-1 + 1e-6, 1 - 1e-6).flip(-1)[:, None]
+            q_feat = nearest(feat, grid)
+            q_coord = nearest(feat_coord, grid)
+            rel = (coord - q_coord) * torch.tensor([h, w])
+            e = torch.cat([rel] + [torch.cat([torch.sin(f * rel), torch.cos(f * rel)], -1)
+                                   for f in model.freqs], -1)
+            h1 = F.relu(L1(torch.cat([q_feat, e, rel_cell], -1)))
+            h2 = F.relu(L2(torch.cat([h1, e], -1)))
+            h3 = F.relu(L3(torch.cat([h2, e], -1)) + h1)
+            h4 = F.relu(L4(torch.cat([h3, e], -1)))
+            h5 = F.relu(L5(torch.cat([h4, e], -1)) + h3)
+            preds.append(model.out(h5))
+            areas.append((rel[..., 0] * rel[..., 1]).abs() + 1e-9)
+    total = sum(areas)
+    return sum(p * (a / total)[..., None] for p, a in zip(preds, areas[::-1])).reshape(out_h, out_w, 3)
+
+
+def test_parameter_counts() -> None:
+    m = UltraSR()
+    total = sum(p.numel() for p in m.parameters())
+    decoder = total - sum(p.numel() for p in m.encoder.parameters())
+    # L1 628→256, L2..L5 306→256, 256→3, 12 frequencies
+    assert decoder == 628 * 256 + 256 + 4 * (306 * 256 + 256) + 256 * 3 + 3 + 12 == 476_175
+    assert total == 1_220_440 + 476_175 == 1_696_615
+
+
+def test_config_round_trip(model: UltraSR) -> None:
+    rebuilt = type(model)(**model.config())
+    assert rebuilt.config() == model.config()
+    rebuilt.load_state_dict(model.state_dict(), strict=True)
+
+
+def test_layer_widths_and_frequencies() -> None:
+    m = UltraSR(**TINY, n_hidden=4, n_freqs=3)
+    e_dim = 2 + 4 * 3
+    assert [l.in_features for l in m.hidden] == [72 + e_dim + 2] + [16 + e_dim] * 3
+    assert torch.equal(UltraSR(**TINY).freqs, 2.0 ** torch.arange(1, 13))
+    lr = torch.rand(1, 3, 5, 6) * 2 - 1
+    m(lr, Queries.grid(12, 14, (0, 12), (0, 14))).sum().backward()
+    assert m.freqs.grad is not None and m.freqs.grad.abs().sum() > 0  # learnable
+
+
+def test_matches_naive_formulation(model: UltraSR, lr: torch.Tensor) -> None:
+    small = lr[..., :12, :15]  # a smaller image keeps the per-query reference fast
+    for scale in SCALES:
+        out_h, out_w = out_size(small, scale)
+        with torch.no_grad():
+            ref = naive_forward(model, small, out_h, out_w)
+        assert (full_render(model, small, out_h, out_w) - ref).abs().max() <= 1e-5
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_crop_exactness(model: UltraSR, lr: torch.Tensor, scale: float) -> None:
+    out_h, out_w = out_size(lr, scale)
+    full = full_render(model, lr, out_h, out_w)
+    for rows, cols in rects(out_h, out_w):
+        crop = crop_render(model, lr, out_h, out_w, rows, cols)
+        assert (crop - full[rows[0]:rows[1], cols[0]:cols[1]]).abs().max() <= 1e-5, (rows, cols)
+
+
+def test_chunk_invariance(model: UltraSR, lr: torch.Tensor) -> None:
+    out_h, out_w = out_size(lr, 4.0)
+    q = Queries.grid(out_h, out_w, (0, out_h), (0, out_w))
+    with torch.no_grad():
+        whole = model(lr, q)
+        parts = torch.cat([model(lr, part) for part in q.split(1000)], dim=1)
+    assert (whole - parts).abs().max() <= 1e-6
+
+
+def test_encoding_is_float32_and_ordered() -> None:
+    rel = torch.tensor([[0.25, -1.5]], dtype=torch.bfloat16)
+    freqs = torch.tensor([2.0, 4096.0])
+    enc = spatial_encoding(rel, freqs)
+    assert enc.dtype == torch.float32 and enc.shape == (1, 8)
+    y, x = rel.float()[0]
+    expected = [math.sin(2 * y), math.sin(2 * x), math.cos(2 * y), math.cos(2 * x),
+                math.sin(4096 * y), math.sin(4096 * x), math.cos(4096 * y), math.cos(4096 * x)]
+    assert torch.allclose(enc[0], torch.tensor(expected), atol=1e-4)
+
+
+def test_bfloat16_keeps_frequencies_float32(lr: torch.Tensor) -> None:
+    torch.manual_seed(0)
+    m = UltraSR(**TINY).eval()
+    with torch.no_grad():
+        m.freqs.add_(torch.linspace(0.001, 0.013, 12))  # "learned" values bf16 cannot hold
+    freqs = m.freqs.detach().clone()
+    out_h, out_w = out_size(lr, 4.0)
+    ref = full_render(m, lr, out_h, out_w)
+    m.to(torch.bfloat16)
+    assert m.freqs.dtype == torch.float32 and torch.equal(m.freqs, freqs)
+    assert m.hidden[0].weight.dtype == torch.bfloat16
+    out = full_render(m, lr.to(torch.bfloat16), out_h, out_w)
+    assert out.dtype == torch.float32
+    assert (out - ref).abs().max() <= 5e-2
