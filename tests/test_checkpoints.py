@@ -107,6 +107,7 @@ class Exploit:
         return (print, ("this must never run",))
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_import_refuses_arbitrary_pickles(tmp_path, capsys):
     path = tmp_path / "evil.pth"
     with open(path, "wb") as f:

@@ -10,7 +10,8 @@ import torch.nn.functional as F
 
 from sr_core.coords import Queries, home_index
 from sr_core.methods.base import CropGeometry, FeatureCrop
-from sr_core.methods.lte import LTE, bilinear_base
+from sr_core.methods.lte import LTE
+from sr_core.methods.sampling import bilinear_base
 
 TINY = dict(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden_dim=16, hidden=[16, 16])
 SCALES = (1.7, 4.0, 11.3)

@@ -16,6 +16,7 @@ TINY: dict[str, dict] = {
     "ipe": {**ENC, "hidden_dim": 16},
     "lte": {**ENC, "hidden_dim": 16, "hidden": [16, 16]},
     "diif": {**ENC, "coarse_hidden": [16, 16], "fine_hidden": [16, 16]},
+    "clit": {**ENC, "base_dim": 16, "heads": 2, "n_stages": 3, "hidden": [16, 16]},
 }
 
 

@@ -22,35 +22,10 @@ from sr_core.encoders import make_encoder, official_encoder_config
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
 from sr_core.methods.ensemble import blend, branches
 from sr_core.methods.mlp import MLP
+from sr_core.methods.sampling import bilinear_base
 
 #: official test protocol: above ×4 the cell is that of ×4, i.e. rel_cell = 2/4 per axis
 CLIP_REL_CELL = 0.5
-
-
-def bilinear_base(fc: FeatureCrop, q: Queries) -> Tensor:
-    """The LR RGB (``fc.tensors["lr"]``) sampled bilinearly at the queries, ``(B, N, 3)`` float32.
-
-    The integer form of ``grid_sample(lr, coord, 'bilinear', padding_mode='border',
-    align_corners=False)`` on the whole image: unnormalise, clamp into the global image
-    (border padding), interpolate the four global neighbours. PyTorch's CPU and CUDA kernels
-    unnormalise with one fused multiply-add, ``(c + 1)·n/2 − 0.5``; ``addcmul`` reproduces
-    that rounding (a plain multiply then subtract moves ``p`` by an ulp now and then, which
-    shows up as ~1e-6 differences against ``grid_sample``).
-    """
-    coord = q.coord()
-    size = coord.new_tensor([fc.geom.lr_h, fc.geom.lr_w])
-    p = torch.addcmul(torch.full_like(coord, -0.5), coord + 1, (size / 2).expand_as(coord))
-    p = torch.minimum(p.clamp(min=0), size - 1)
-    lo = p.floor()
-    w_hi = p - lo
-    w_lo = 1 - w_hi
-    lo = lo.long()
-    hi = torch.minimum(lo + 1, (size - 1).long())
-    out = 0
-    for wy, iy in ((w_lo[..., 0], lo[..., 0]), (w_hi[..., 0], hi[..., 0])):
-        for wx, ix in ((w_lo[..., 1], lo[..., 1]), (w_hi[..., 1], hi[..., 1])):
-            out = out + (wy * wx)[..., None] * fc.gather("lr", iy, ix).float()
-    return out
 
 
 class LTE(SRMethod):

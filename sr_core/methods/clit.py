@@ -1,0 +1,309 @@
+"""CLIT: cascaded local implicit transformer (Chen et al., CVPR 2023; METHODS_SPEC §3.5).
+
+Matches the official code (``jaroslaw1007/CLIT``), not the paper where they differ, and keeps
+its state-dict key names. A shared 3×3 ``conv_ch`` lifts the encoder features to ``base_dim``
+channels (Z). Stage ``k`` of the cascade runs one LIT on a stage map: Z itself for stage 1, Z
+resampled bilinearly to an intermediate grid for later stages, each with its own 3×3 Q/K/V
+convs. A LIT query takes Q bilinearly at the query, K and V at the 7×7 stage pixels around
+the nearest one, attends per head with a sinusoidal positional bias, and feeds the 49
+attention-scaled value vectors (concatenated, not summed) plus the cell to a GELU MLP. The
+stage outputs are accumulated with factor 0.75 and the bilinear LR image is added once.
+
+Exactness under tiling: ``prepare`` computes Z and stage 1's Q/K/V per LR pixel; ``query``
+builds each later stage map only on the bounding box of the chunk's window reads (plus the
+conv margin), resampling Z with global indices, so zero padding fires only at true borders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from sr_core.coords import Queries, centre_of, nearest_index
+from sr_core.encoders import make_encoder, official_encoder_config
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.mlp import MLP
+from sr_core.methods.sampling import bilinear, bilinear_base, unnormalize
+
+#: the test-time cascade splits the scale into factors of at most this (official ``scale_base``)
+SCALE_BASE = 4.0
+#: stage outputs accumulate as ``acc_k = r_k + DECAY · acc_{k-1}`` (hard-coded upstream)
+DECAY = 0.75
+#: positional bias: frequencies ``2^linspace(0, PB_OCTAVES, PB_FREQS) - 1`` (0 … 1023)
+PB_FREQS = 16
+PB_OCTAVES = 10.0
+
+
+def scale_decomposition(scale: float, max_stages: int | None = None,
+                        base: float = SCALE_BASE) -> list[float]:
+    """Per-stage scale factors of the test-time cascade (official ``sample_system_scale``).
+
+    ``[s]`` if ``s ≤ base``; else ``base``, then ``base`` while the remainder is ``≥ base``,
+    then the remainder (×6 → [4, 1.5], ×18 → [4, 4, 1.125], ×16 → [4, 4]). The official code
+    has no limit on the number of factors and fails beyond its stage count; here the list is
+    capped at ``max_stages`` by merging the extra factors into the last one (A12).
+    """
+    factors = [scale]
+    if scale > base:
+        factors, rest = [base], scale / base
+        while rest > 1:
+            factors.append(base if rest >= base else rest)
+            rest /= base
+    if max_stages is not None and len(factors) > max_stages:
+        factors = factors[:max_stages - 1] + [math.prod(factors[max_stages - 1:])]
+    return factors
+
+
+def stage_sizes(lr_h: int, lr_w: int, factors: Sequence[float]) -> list[tuple[int, int]]:
+    """Grid of each stage's feature map: the LR grid, then ``round(lr · s₁ ⋯ s_{k-1})``.
+
+    The last factor does not appear: every stage is queried on the output grid itself.
+    """
+    sizes = [(lr_h, lr_w)]
+    for k in range(1, len(factors)):
+        ratio = math.prod(factors[:k])  # float64, left to right, like the official np.prod
+        sizes.append((round(lr_h * ratio), round(lr_w * ratio)))
+    return sizes
+
+
+def axis_encoding(x: Tensor) -> Tensor:
+    """``[sin(f_j·x), cos(f_j·x)]`` in float32, ``(...) → (..., 2·PB_FREQS)``.
+
+    ``f·x`` reaches ~7000 rad, so this must never run in half precision.
+    """
+    freqs = 2.0 ** torch.linspace(0, PB_OCTAVES, PB_FREQS, device=x.device) - 1
+    phase = x.float()[..., None] * freqs
+    return torch.cat([phase.sin(), phase.cos()], dim=-1)
+
+
+def _resample_matrix(index: Tensor, stage_n: int, lr_n: int, origin: int, size: int) -> Tensor:
+    """``(len(index), size)`` float32 weights of 1-D bilinear resampling (zero padding) from
+    the LR axis to stage pixels ``index``, over the crop's LR pixels ``[origin, origin + size)``."""
+    p = unnormalize(centre_of(index, stage_n), torch.tensor(float(lr_n), device=index.device))
+    lo = p.floor()
+    w_hi = p - lo
+    lo = lo.long()
+    matrix = p.new_zeros(len(index), size)
+    for tap, weight in ((lo, 1 - w_hi), (lo + 1, w_hi)):
+        valid = (tap >= 0) & (tap < lr_n)
+        local = (tap - origin).clamp(0, size - 1)
+        matrix.scatter_add_(1, local[:, None], (weight * valid)[:, None])
+    return matrix
+
+
+class PositionalBias(nn.Module):
+    """The official ``pb_encoder``: fixed sinusoids γ(rel), learned ``proj`` to one bias per head.
+
+    Official γ(rel) = [sin(f·rel_y), sin(f·rel_x), cos(f·rel_y), cos(f·rel_x)] (16 each). Its
+    y and x halves are separate, so ``proj(γ) = P_y·γ_y(rel_y) + P_x·γ_x(rel_x) + b`` exactly:
+    the bias of a whole window needs the sinusoids of 7 rows and 7 columns, not of 49 pairs.
+    """
+
+    def __init__(self, heads: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(4 * PB_FREQS, heads)
+
+    def forward(self, rel_y: Tensor, rel_x: Tensor) -> Tensor:
+        """Bias ``(..., ny, nx, heads)`` of every pair of ``rel_y (..., ny)``, ``rel_x (..., nx)``."""
+        w = self.proj.weight
+        sin_y, sin_x, cos_y, cos_x = w.split(PB_FREQS, dim=1)
+        by = F.linear(axis_encoding(rel_y).to(w.dtype), torch.cat([sin_y, cos_y], dim=1))
+        bx = F.linear(axis_encoding(rel_x).to(w.dtype), torch.cat([sin_x, cos_x], dim=1), self.proj.bias)
+        return by[..., :, None, :] + bx[..., None, :, :]
+
+
+class CLIT(SRMethod):
+    """EDSR/RDN encoder, ``conv_ch``, and ``n_stages`` LIT stages (a 1-stage model is LIT)."""
+
+    arch = "clit"
+    prep_radius = 2  # conv_ch, then stage 1's Q/K/V convs
+
+    def __init__(self, encoder: str = "edsr-baseline", encoder_args: dict[str, Any] | None = None,
+                 base_dim: int = 256, heads: int = 8, radius: int = 3, n_stages: int = 3,
+                 hidden: list[int] | None = None) -> None:
+        super().__init__()
+        if base_dim % heads:
+            raise ValueError(f"base_dim {base_dim} is not a multiple of heads {heads}")
+        self._config = dict(encoder=encoder, encoder_args=dict(encoder_args or {}),
+                            base_dim=base_dim, heads=heads, radius=radius, n_stages=n_stages,
+                            hidden=list(hidden or [256, 256, 256, 256]))
+        self.encoder = make_encoder(encoder, **self._config["encoder_args"])
+        self.base_dim, self.heads, self.radius, self.n_stages = base_dim, heads, radius, n_stages
+        self.window = 2 * radius + 1
+
+        def convs() -> nn.ModuleList:
+            return nn.ModuleList([nn.Conv2d(base_dim, base_dim, 3, padding=1) for _ in range(n_stages)])
+
+        self.conv_ch = nn.Conv2d(self.encoder.out_dim, base_dim, 3, padding=1)
+        self.conv_qs, self.conv_ks, self.conv_vs = convs(), convs(), convs()
+        self.pb_encoder = PositionalBias(heads)
+        in_dim = base_dim * self.window ** 2 + 2
+        self.imnets = nn.ModuleList([MLP(in_dim, 3, self._config["hidden"], act="gelu")
+                                     for _ in range(n_stages)])
+
+    def config(self) -> dict[str, Any]:
+        return dict(self._config)
+
+    @classmethod
+    def from_official(cls, args: dict, sd: dict[str, Tensor]) -> tuple[dict, dict]:
+        """Our config and state dict from an official ``.pth``'s ``model["args"]``/``["sd"]``.
+
+        The stage count is the number of ``imnets.*`` in the weights; ``imnet_num`` and
+        ``conv_num``, where the args give them, must agree with it.
+        """
+        encoder, encoder_args = official_encoder_config(args["encoder_spec"])
+        if not (args.get("is_cell", True) and args.get("local_attn", True)):
+            raise ValueError("only the full CLIT (is_cell, local_attn) is supported")
+        pb = args.get("pb_spec") or {}
+        pb_args = pb.get("args", {})
+        if (pb.get("name"), pb_args.get("posenc_type"), pb_args.get("posenc_scale"),
+                pb_args.get("enc_dims")) != ("posenc", "sinusoid", PB_OCTAVES, 4 * PB_FREQS):
+            raise ValueError(f"unsupported CLIT positional bias {pb!r}")
+        imnet = args["imnet_spec"]
+        if (imnet["name"], imnet["args"].get("out_dim"), imnet["args"].get("act")) != ("mlp", 3, "gelu"):
+            raise ValueError(f"unsupported CLIT imnet {imnet!r}")
+        stages = {int(k.split(".")[1]) for k in sd if k.startswith("imnets.")}
+        n_stages = len(stages)
+        convs = {int(k.split(".")[1]) for k in sd if k.startswith("conv_qs.")}
+        if stages != set(range(n_stages)) or convs != stages:
+            raise ValueError(f"CLIT weights hold imnets {sorted(stages)} but conv sets {sorted(convs)}")
+        for key in ("imnet_num", "conv_num"):
+            if args.get(key, n_stages) != n_stages:
+                raise ValueError(f"official {key}={args[key]} but the weights hold {n_stages} stages")
+        config = dict(encoder=encoder, encoder_args=encoder_args, base_dim=args.get("base_dim", 192), heads=args.get("head", 8),
+                      radius=args.get("r", 3), n_stages=n_stages,
+                      hidden=list(imnet["args"]["hidden_list"]))
+        return config, dict(sd)
+
+    def stage_factors(self, q: Queries, geom: CropGeometry,
+                      stage_scales: Sequence[float] | None = None) -> list[float]:
+        """The per-stage scales a query batch runs with: ``stage_scales`` when given (training:
+        it may be shorter than ``n_stages``, a truncated cascade), else the decomposition of
+        ``s = max(out_h / lr_h, out_w / lr_w)`` capped at ``n_stages``.
+
+        [INFER] ``max`` over the axes: the official code has one scale for both axes; taking
+        the larger keeps the choice invariant under transposition.
+        """
+        if stage_scales is not None:
+            if not 1 <= len(stage_scales) <= self.n_stages:
+                raise ValueError(f"{len(stage_scales)} stage scales for a {self.n_stages}-stage CLIT")
+            return [float(s) for s in stage_scales]
+        out_h, out_w = _shared_grid(q)
+        scale = max(out_h / geom.lr_h, out_w / geom.lr_w)
+        return scale_decomposition(scale, self.n_stages)
+
+    def query_margin(self, scale: float) -> int:
+        # stage 1: the window reaches r LR px around the nearest pixel, which may be the
+        # home pixel's neighbour at exact ties. Stage k ≥ 2 (grid ρ× the LR grid): window r
+        # plus conv 1 stage px around a pixel within 0.5 of the query, i.e. (r + 1.5)/ρ LR px
+        # around a point within 0.5 LR px of the home pixel, plus the bilinear taps of Z (1).
+        margin = self.radius + 1
+        factors = scale_decomposition(scale, self.n_stages)
+        for k in range(1, len(factors)):
+            ratio = math.prod(factors[:k])
+            margin = max(margin, math.ceil(1.5 + (self.radius + 1.5) / ratio))
+        return margin
+
+    def prepare(self, feat: Tensor, lr: Tensor | None, geom: CropGeometry) -> FeatureCrop:
+        assert lr is not None, "CLIT adds the bilinear LR image and needs the LR crop"
+        z = self.conv_ch(feat.to(self.conv_ch.weight.dtype)).contiguous(memory_format=torch.channels_last)
+        tensors = {"z": z, **self._qkv(0, z), "lr": lr.float()}
+        return FeatureCrop({k: v.contiguous(memory_format=torch.channels_last)
+                            for k, v in tensors.items()}, geom)
+
+    def query(self, fc: FeatureCrop, q: Queries,
+              stage_scales: Sequence[float] | None = None) -> Tensor:
+        """Normalised RGB ``(B, N, 3)``; ``stage_scales`` as in :meth:`stage_factors`."""
+        factors = self.stage_factors(q, fc.geom, stage_scales)
+        sizes = stage_sizes(fc.geom.lr_h, fc.geom.lr_w, factors)
+        coord, cell = q.coord(), q.cell()
+        acc: Tensor | None = None
+        for k, size in enumerate(sizes):
+            maps = fc if k == 0 else self._stage_maps(fc, k, size, coord)
+            res = self._lit(k, maps, coord, cell)
+            acc = res if acc is None else res + DECAY * acc
+        assert acc is not None
+        return acc + bilinear_base(fc, q)
+
+    def forward(self, lr: Tensor, q: Queries, stage_scales: Sequence[float] | None = None) -> Tensor:
+        """Whole-image path used by training; ``stage_scales`` as in :meth:`stage_factors`."""
+        geom = CropGeometry.full(lr.shape[-2], lr.shape[-1])
+        return self.query(self.prepare(self.encode(lr), lr, geom), q, stage_scales)
+
+    def _stage_maps(self, fc: FeatureCrop, k: int, size: tuple[int, int], coord: Tensor) -> FeatureCrop:
+        """Stage ``k``'s Q/K/V on the box of its grid that ``_lit`` reads for ``coord``.
+
+        Z is resampled to the box widened by 1 (the convs' reach), clipped to the stage grid;
+        the convs zero-pad the box, which is wrong only on the widening, never read.
+        """
+        n = coord.new_tensor(size)
+        p = unnormalize(coord, n)
+        near = nearest_index(coord, n).flatten(0, 1)  # per axis, the same as _lit's
+        floor = p.floor().long().flatten(0, 1)
+        lo = torch.minimum(near.amin(0) - self.radius, floor.amin(0)) - 1
+        hi = torch.maximum(near.amax(0) + self.radius, floor.amax(0) + 1) + 1
+        (y0, x0), (y1, x1) = lo.clamp(min=0).tolist(), torch.minimum(hi, n.long() - 1).tolist()
+        z = fc.tensors["z"]
+        g = fc.geom
+        dev = z.device
+        wy = _resample_matrix(torch.arange(y0, y1 + 1, device=dev), size[0], g.lr_h, g.y0, z.shape[-2])
+        wx = _resample_matrix(torch.arange(x0, x1 + 1, device=dev), size[1], g.lr_w, g.x0, z.shape[-1])
+        zk = torch.einsum("yh,bchw,xw->bcyx", wy, z.float(), wx).to(self.conv_ch.weight.dtype)
+        return FeatureCrop(self._qkv(k, zk.contiguous(memory_format=torch.channels_last)),
+                           CropGeometry(y0, x0, *size))
+
+    def _qkv(self, k: int, z: Tensor) -> dict[str, Tensor]:
+        """Stage ``k``'s query, key and value maps of its (channels-last) feature map ``z``."""
+        return {"q": self.conv_qs[k](z), "k": self.conv_ks[k](z), "v": self.conv_vs[k](z)}
+
+    def _lit(self, k: int, maps: FeatureCrop, coord: Tensor, cell: Tensor) -> Tensor:
+        """Stage ``k``'s residual ``(B, N, 3)`` float32 at ``coord`` on stage map ``maps``.
+
+        Memory: the first linear layer is applied window row by window row (7 positions of
+        the concatenated 12,544-dim input at a time) and summed, so neither K, V nor the
+        concatenation is ever held for all 49 positions; logits are (B, N, 49, heads).
+        """
+        h, w = maps.geom.lr_h, maps.geom.lr_w
+        b, n = coord.shape[:2]
+        r, side, heads = self.radius, self.window, self.heads
+        dim = self.base_dim // heads
+        first = self.imnets[k].first
+        dt = first.weight.dtype
+        cy, cx = coord[..., 0], coord[..., 1]
+        jy, jx = nearest_index(cy, h), nearest_index(cx, w)
+        offsets = torch.arange(-r, r + 1, device=coord.device)
+        # rel as the official code computes it: (q − (centre + offset·2/h))·h, in float32
+        steps = torch.linspace(-r, r, side, device=coord.device)
+        rel_y = (cy[..., None] - (centre_of(jy, h)[..., None] + steps * (2 / h))) * h
+        rel_x = (cx[..., None] - (centre_of(jx, w)[..., None] + steps * (2 / w))) * w
+        gx = (jx[..., None] + offsets).expand(b, n, side)
+        query = bilinear(maps, "q", coord).to(dt).view(b, n, 1, heads, dim)
+
+        def window_row(name: str, i: int) -> Tensor:
+            gy = (jy + offsets[i])[..., None].expand(b, n, side)
+            return maps.gather(name, gy.reshape(b, -1), gx.reshape(b, -1)).view(b, n, side, heads, dim)
+
+        dots = [(window_row("k", i) * query).sum(-1) for i in range(side)]
+        logits = torch.cat(dots, dim=2).float() / math.sqrt(dim)  # (B, N, 49, heads)
+        logits = logits + self.pb_encoder(rel_y, rel_x).float().flatten(2, 3)
+        attn = logits.softmax(dim=2).to(dt)
+        rel_cell = (cell * cell.new_tensor([h, w])).to(dt)
+        row_dim = side * self.base_dim
+        hid = F.linear(rel_cell, first.weight[:, side * row_dim:], first.bias)
+        for i in range(side):
+            scaled = window_row("v", i) * attn[:, :, i * side:(i + 1) * side, :, None]
+            hid = hid + F.linear(scaled.flatten(2), first.weight[:, i * row_dim:(i + 1) * row_dim])
+        return self.imnets[k].after_first(hid).float()
+
+
+def _shared_grid(q: Queries) -> tuple[int, int]:
+    """The output grid of a query batch; the cascade needs one per batch (as upstream)."""
+    out_h, out_w = int(q.out_h[0]), int(q.out_w[0])
+    if not (bool((q.out_h == out_h).all()) and bool((q.out_w == out_w).all())):
+        raise ValueError("CLIT queries of one batch must share one output grid")
+    return out_h, out_w
