@@ -1,0 +1,1 @@
+"""The app's dialogs: settings, export, about/methods."""

@@ -1,0 +1,61 @@
+"""About ZoomSR: what it is, and every method with its paper and weight status."""
+
+from __future__ import annotations
+
+import qtawesome as qta
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from app import theme
+from app.icons import app_icon
+from app.method_provider import HOW_TO_GET_WEIGHTS, MethodProvider
+
+
+class AboutDialog(QDialog):
+    def __init__(self, provider: MethodProvider, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("About ZoomSR")
+        self.setWindowIcon(app_icon())
+        self.resize(900, 460)
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "<h2>ZoomSR</h2><p>Zoom continuously into a photograph while implicit neural image "
+            "functions render the detail, and compare arbitrary-scale super-resolution methods "
+            "side by side.</p>", self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        names = provider.names()
+        self.table = QTableWidget(len(names), 3, self)
+        self.table.setHorizontalHeaderLabels(["Method", "Weights", "Paper"])
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setWordWrap(True)
+        for row, name in enumerate(names):
+            info, status = provider.info(name), provider.status(name)
+            method = QTableWidgetItem(info.display_name)
+            ok = status.available
+            method.setIcon(qta.icon("mdi6.check-circle-outline" if ok else "mdi6.lock-outline",
+                                    color=theme.ACCENT if ok else theme.MUTED))
+            weights = QTableWidgetItem(status.reason)
+            weights.setToolTip(str(status.checkpoint or HOW_TO_GET_WEIGHTS))
+            paper = QTableWidgetItem(info.paper)
+            paper.setToolTip(info.paper)
+            for col, item in enumerate((method, weights, paper)):
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                self.table.setItem(row, col, item)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.table, 1)
+        hint = QLabel(f"Methods without trained weights are never run. {HOW_TO_GET_WEIGHTS}", self)
+        hint.setWordWrap(True)
+        hint.setStyleSheet(f"color: {theme.MUTED.name()};")
+        layout.addWidget(hint)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)

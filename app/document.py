@@ -1,0 +1,99 @@
+"""What the window shows: the input image and, when comparing, its ground truth (no Qt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sr_core.imaging import ImageLoadError, LoadedImage, load_image, to_uint8
+from sr_core.render import SourceImage, output_size
+from sr_core.resize import imresize
+
+#: the smallest LR side a ground-truth comparison accepts
+MIN_LR_SIDE = 8
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """An HR reference: the viewer shows its bicubic downscale by ``factor`` as the input."""
+
+    pixels: np.ndarray
+    factor: int
+    source: SourceImage
+
+    @property
+    def grid(self) -> tuple[int, int]:
+        """The HR size, which is also the output grid of the input at ×factor."""
+        return int(self.pixels.shape[0]), int(self.pixels.shape[1])
+
+    @property
+    def shave(self) -> int:
+        """Border left out of whole-image metrics (the LIIF benchmark protocol)."""
+        return self.factor
+
+
+@dataclass(frozen=True)
+class Document:
+    """The input image as the renderers see it, plus how to describe it."""
+
+    name: str
+    path: str | None
+    pixels: np.ndarray
+    source: SourceImage
+    description: str
+    gt: GroundTruth | None = None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the input."""
+        return int(self.pixels.shape[1]), int(self.pixels.shape[0])
+
+    def sources(self) -> dict[int, SourceImage]:
+        """Every source image by key (the input, and the HR reference if any)."""
+        out = {self.source.key: self.source}
+        if self.gt is not None:
+            out[self.gt.source.key] = self.gt.source
+        return out
+
+
+def _describe(image: LoadedImage) -> str:
+    kind = "grey" if image.grayscale else "RGB"
+    alpha = " + alpha (ignored)" if image.alpha is not None else ""
+    return f"{image.width}×{image.height} · {image.bit_depth}-bit {kind}{alpha}"
+
+
+def open_document(path: str | Path) -> Document:
+    """Load an image file; raises ``ImageLoadError`` with a readable message."""
+    image = load_image(path)
+    return Document(Path(path).name, str(path), image.pixels, SourceImage(image.pixels), _describe(image))
+
+
+def downscale(hr: np.ndarray, factor: int, bit_depth: int) -> np.ndarray:
+    """The LR input of an HR image whose sides are multiples of ``factor`` (MATLAB bicubic).
+
+    8-bit images go through the uint8 path, which reproduces the standard benchmark LR files.
+    """
+    if bit_depth <= 8:
+        return imresize(to_uint8(hr), scale=1 / factor).astype(np.float32) / 255.0
+    return np.clip(imresize(hr, scale=1 / factor), 0.0, 1.0).astype(np.float32)
+
+
+def open_ground_truth(path: str | Path, factor: int) -> Document:
+    """Compare with an HR reference: the input is its bicubic downscale by ``factor``.
+
+    The reference is cropped to a multiple of ``factor`` (as benchmarks do), so that the input
+    at ×factor lands exactly on the reference's pixel grid.
+    """
+    image = load_image(path)
+    h, w = image.height // factor * factor, image.width // factor * factor
+    if min(h, w) // factor < MIN_LR_SIDE:
+        raise ImageLoadError(f"{Path(path).name}: {image.width}×{image.height} is too small to "
+                             f"compare at ×{factor}. Choose a smaller factor or a larger image.")
+    hr = np.ascontiguousarray(image.pixels[:h, :w])
+    lr = downscale(hr, factor, image.bit_depth)
+    assert output_size(lr.shape[0], lr.shape[1], factor) == (h, w)
+    gt = GroundTruth(hr, factor, SourceImage(hr))
+    description = f"{lr.shape[1]}×{lr.shape[0]} · bicubic ÷{factor} of {w}×{h} reference"
+    return Document(Path(path).name, str(path), lr, SourceImage(lr), description, gt)

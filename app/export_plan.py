@@ -1,0 +1,68 @@
+"""Which pixels an export writes: a panel's current view, or an image region at any scale (no Qt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sr_core.render import Rect, output_size
+
+from app.document import Document
+from app.jobs import ExportItem
+from app.method_provider import BICUBIC, GROUND_TRUTH
+from app.tiles import placement
+from app.view_state import Size, ViewState
+
+#: exports are held in memory as 8-bit RGB; refuse larger ones
+MAX_EXPORT_PIXELS = 400_000_000
+
+
+class ExportError(ValueError):
+    """An export that cannot be made, with a readable reason."""
+
+
+def output_paths(path: str, methods: list[str]) -> list[str]:
+    """``path`` for one method; ``stem-method.png`` beside it for several."""
+    target = Path(path).with_suffix(".png")
+    if len(methods) == 1:
+        return [str(target)]
+    return [str(target.with_name(f"{target.stem}-{m}.png")) for m in methods]
+
+
+def _item(doc: Document, method: str, out_h: int, out_w: int, rect: Rect, path: str) -> ExportItem:
+    if rect.height * rect.width > MAX_EXPORT_PIXELS:
+        raise ExportError(f"{rect.width}×{rect.height} is too large to export (limit "
+                          f"{MAX_EXPORT_PIXELS // 10**6} megapixels); choose a smaller region or scale.")
+    if method == GROUND_TRUTH:
+        if doc.gt is None:
+            raise ExportError("There is no ground-truth reference to export.")
+        return ExportItem(BICUBIC, doc.gt.source, out_h, out_w, rect, path)
+    return ExportItem(method, doc.source, out_h, out_w, rect, path)
+
+
+def view_export(doc: Document, view: ViewState, viewport: Size, methods: list[str],
+                path: str) -> list[ExportItem]:
+    """What a ``viewport`` shows at ``view``, one PNG per method, pixel for pixel."""
+    place = placement(view, viewport)
+    rect = Rect(max(0, place.oy), max(0, place.ox), min(place.out_h, place.oy + viewport[1]),
+                min(place.out_w, place.ox + viewport[0]))
+    if rect.height <= 0 or rect.width <= 0:
+        raise ExportError("The panel shows no part of the image.")
+    return [_item(doc, m, place.out_h, place.out_w, rect, p)
+            for m, p in zip(methods, output_paths(path, methods))]
+
+
+def region_export(doc: Document, methods: list[str], region: tuple[float, float, float, float],
+                  scale: float, path: str) -> list[ExportItem]:
+    """Image region ``(x, y, width, height)`` (input pixels) rendered at ``scale``."""
+    x, y, w, h = region
+    if w <= 0 or h <= 0 or scale <= 0:
+        raise ExportError("The region and the scale must be positive.")
+    width, height = doc.size
+    out_h, out_w = output_size(height, width, scale)
+    left, top = max(0, round(x * out_w / width)), max(0, round(y * out_h / height))
+    right = min(out_w, left + round(w * out_w / width))
+    bottom = min(out_h, top + round(h * out_h / height))
+    if right <= left or bottom <= top:
+        raise ExportError("The region lies outside the image.")
+    rect = Rect(top, left, bottom, right)
+    return [_item(doc, m, out_h, out_w, rect, p) for m, p in zip(methods, output_paths(path, methods))]

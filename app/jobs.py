@@ -1,0 +1,78 @@
+"""Work the window hands to render workers, and what comes back (plain data, no Qt widgets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from sr_core.render import Rect, SourceImage
+
+from app.document import GroundTruth
+from app.tiles import TileKey
+
+
+@dataclass(frozen=True)
+class TileJob:
+    """Render one tile; ``keep_pixels`` keeps the float pixels (tiles on the ground-truth grid)."""
+
+    key: TileKey
+    source: SourceImage
+    keep_pixels: bool = False
+
+    #: display work may keep running when a new plan still wants it
+    background = False
+
+    @property
+    def method(self) -> str:
+        return self.key.method
+
+
+@dataclass(frozen=True)
+class MetricsJob:
+    """PSNR/SSIM of a whole-image render at the ground-truth scale, resumable tile by tile."""
+
+    method: str
+    source: SourceImage
+    gt: GroundTruth
+    tile: int
+
+    #: yields to any new plan; its finished tiles are kept, so it resumes where it stopped
+    background = True
+
+    @property
+    def key(self) -> tuple:
+        return "metrics", self.method, self.source.key, self.gt.grid
+
+
+Job = TileJob | MetricsJob
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One PNG: output pixels ``rect`` of ``method`` on the ``out_h × out_w`` grid."""
+
+    method: str
+    source: SourceImage
+    out_h: int
+    out_w: int
+    rect: Rect
+    path: str
+
+
+@dataclass(frozen=True)
+class TileResult:
+    key: TileKey
+    image: QImage
+    pixels: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class MetricsResult:
+    method: str
+    image: int
+    psnr: float
+    ssim: float
+    #: why the metrics could not be computed (then psnr and ssim are NaN)
+    error: str = ""

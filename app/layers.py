@@ -1,0 +1,129 @@
+"""What each panel wants to show, stage by stage, and the order to render it in (no Qt).
+
+A *layer* is one method drawn into one panel (two layers share a panel in wipe mode). Its
+tiles come in stages, each drawn over the previous: ``base`` (bicubic of the current grid,
+fast) → ``coarse`` (the method at 1/2 or 1/4 density) → ``fine`` (the final tiles). ``truth``
+tiles lie on the ground-truth grid under the view, for metrics and the error heatmap.
+Below ×1 all methods are the same bicubic downscale, so panels show the input image, scaled
+smoothly, and render no tiles (exports still render exactly).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from itertools import zip_longest
+
+from sr_core.render import Rect, output_size
+
+from app.document import Document
+from app.jobs import Job, MetricsJob, TileJob
+from app.method_provider import BICUBIC
+from app.tiles import Placement, TileKey, covering_tiles, grid_region, placement
+from app.view_state import Size, ViewState
+
+
+class Kind(Enum):
+    """How a layer's method is drawn."""
+
+    BICUBIC = "bicubic"      # bicubic tiles are final
+    TRUTH = "truth"          # the ground-truth reference
+    MODEL = "model"          # a method with trained weights: bicubic, then refined
+    BLOCKED = "blocked"      # no weights or failed to load: nothing is rendered
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Method ``method`` drawn into panel ``panel`` (``viewport`` device px), columns ``clip``."""
+
+    panel: int
+    method: str
+    viewport: Size
+    clip: tuple[int, int]
+
+    @property
+    def id(self) -> tuple[int, str]:
+        return self.panel, self.method
+
+
+@dataclass(frozen=True)
+class LayerTiles:
+    placement: Placement
+    base: list[TileKey] = field(default_factory=list)
+    coarse: list[TileKey] = field(default_factory=list)
+    fine: list[TileKey] = field(default_factory=list)
+    truth: list[TileKey] = field(default_factory=list)
+    #: ground-truth grid pixels under the layer (visible-region metrics)
+    region: Rect | None = None
+
+
+def coarse_density(zoom: float) -> int:
+    """Output pixels per coarse-pass pixel along each axis (1: no coarse pass)."""
+    return 4 if zoom >= 6 else 2 if zoom >= 3 else 1
+
+
+def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: int) -> LayerTiles:
+    """The tiles ``layer`` needs at ``view``, each list nearest to the layer's centre first."""
+    place = placement(view, layer.viewport)
+    if kind is Kind.BLOCKED:
+        return LayerTiles(place)
+    image, lr = doc.size, doc.source.key
+    x0, y0 = place.to_image(layer.clip[0], 0)
+    x1, y1 = place.to_image(layer.clip[1], layer.viewport[1])
+    visible = (max(0.0, x0), max(0.0, y0), min(float(image[0]), x1), min(float(image[1]), y1))
+    centre = place.to_image((layer.clip[0] + layer.clip[1]) / 2, layer.viewport[1] / 2)
+    grid = (place.out_h, place.out_w)
+
+    def tiles(method: str, key: int, on: tuple[int, int]) -> list[TileKey]:
+        return covering_tiles(method, key, on, image, visible, tile, centre)
+
+    bicubic = tiles(BICUBIC, lr, grid)
+    truth, region = [], None
+    if doc.gt is not None and kind is not Kind.TRUTH:
+        truth = tiles(layer.method if kind is Kind.MODEL else BICUBIC, lr, doc.gt.grid)
+        region = grid_region(doc.gt.grid, image, visible)
+    if kind is Kind.TRUTH:
+        assert doc.gt is not None
+        return LayerTiles(place, base=bicubic, fine=tiles(BICUBIC, doc.gt.source.key, grid))
+    if not place.upscaling:  # every method is the same downscale: the input image, drawn smoothly
+        return LayerTiles(place, truth=truth, region=region)
+    if kind is Kind.BICUBIC:
+        return LayerTiles(place, fine=bicubic, truth=truth, region=region)
+    density = coarse_density(view.zoom)
+    coarse = []
+    if density > 1:
+        coarse = tiles(layer.method, lr, output_size(image[1], image[0], view.zoom / density))
+    return LayerTiles(place, base=bicubic, coarse=coarse, fine=tiles(layer.method, lr, grid),
+                      truth=truth, region=region)
+
+
+def interleave(lists: Iterable[list[TileKey]]) -> list[TileKey]:
+    """Round-robin merge, so that every panel refines at the same pace."""
+    return [k for group in zip_longest(*lists) for k in group if k is not None]
+
+
+def plan_jobs(layers: list[tuple[Layer, Kind, LayerTiles]], doc: Document, tile: int,
+              wanted: Callable[[TileKey], bool], metrics_wanted: Callable[[str], bool]) -> list[Job]:
+    """Every job still needed, in order: bicubic, coarse, fine, ground-truth grid, metrics.
+
+    ``wanted(key)`` is False for tiles already cached (or failed); ``metrics_wanted(method)``
+    says whether a method still lacks its whole-image metrics.
+    """
+    tiles = [t for _, _, t in layers]
+    order = interleave(t.base + (t.fine if k is not Kind.MODEL else []) for _, k, t in layers)
+    order += interleave(t.coarse for t in tiles) + interleave(t.fine for t in tiles)
+    order += interleave(t.truth for t in tiles)
+    sources = doc.sources()
+    jobs: list[Job] = []
+    seen: set[TileKey] = set()
+    for key in order:
+        if key not in seen and wanted(key):
+            seen.add(key)
+            keep = doc.gt is not None and key.grid == doc.gt.grid and key.image == doc.source.key
+            jobs.append(TileJob(key, sources[key.image], keep))
+    if doc.gt is not None:
+        methods = dict.fromkeys(layer.method if kind is Kind.MODEL else BICUBIC
+                                for layer, kind, _ in layers if kind in (Kind.MODEL, Kind.BICUBIC))
+        jobs += [MetricsJob(m, doc.source, doc.gt, tile) for m in methods if metrics_wanted(m)]
+    return jobs

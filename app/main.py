@@ -1,0 +1,52 @@
+"""Start the viewer: ``run(args)`` is what ``python main.py [args]`` calls.
+
+Only light modules are imported here, so that a splash screen is up before PyTorch loads
+(which takes seconds on a cold start); :mod:`app.launch` does the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import QMessageLogContext, Qt, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QSplashScreen
+
+from app import theme
+from app.cli_options import parse_options
+from app.icons import app_icon
+
+
+def _quiet_offscreen(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Qt's messages, minus the offscreen platform's note that it cannot resize windows."""
+    if "propagateSizeHints" not in message:
+        print(message, file=sys.stderr)
+
+
+def _splash() -> QSplashScreen:
+    splash = QSplashScreen(app_icon().pixmap(256, 256))
+    splash.showMessage("Starting ZoomSR…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignHCenter,
+                       QColor(theme.TEXT))
+    splash.show()
+    QApplication.processEvents()
+    return splash
+
+
+def run(args: list[str]) -> int:
+    """Open the window (or run offscreen for ``--screenshot``/``--selftest``); the exit status."""
+    try:
+        opts = parse_options(args)
+    except SystemExit as exit_:
+        return int(exit_.code or 0)
+    if opts.headless:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        qInstallMessageHandler(_quiet_offscreen)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setApplicationName("ZoomSR")
+    app.setWindowIcon(app_icon())
+    theme.apply_theme(app)
+    splash = None if opts.headless else _splash()
+    from app.launch import launch  # the heavy part: PyTorch and the models
+
+    return launch(app, opts, splash)

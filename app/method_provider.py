@@ -1,0 +1,56 @@
+"""The seam between the viewer and the method registry.
+
+The window asks a :class:`MethodProvider` which methods exist, whether each can run and for
+the model itself (in a worker thread). :class:`RegistryProvider` is the real one; tests pass a
+provider that adds fake methods, so the viewer is testable without trained weights.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import torch
+
+from sr_core.methods.base import SRMethod
+from sr_core.registry import METHODS, MethodInfo, MethodStatus, load_method, method_status
+
+#: the pseudo-method that shows the ground-truth reference in a panel
+GROUND_TRUTH = "gt"
+BICUBIC = "bicubic"
+
+HOW_TO_GET_WEIGHTS = ("Import official weights with Methods ▸ Import weights… (or "
+                      "'python main.py import FILE.pth --method NAME'), or train them "
+                      "(docs/TRAINING.md).")
+
+
+class MethodProvider(Protocol):
+    """What the viewer needs to know about methods."""
+
+    def names(self) -> list[str]:
+        """Method names in menu order."""
+
+    def info(self, name: str) -> MethodInfo:
+        """Display name, paper, capabilities."""
+
+    def status(self, name: str) -> MethodStatus:
+        """Whether the method can run, and why not (cheap: reads no weights)."""
+
+    def load(self, name: str, device: torch.device) -> SRMethod:
+        """The model with trained weights; raises with a readable message otherwise."""
+
+
+class RegistryProvider:
+    """Methods of ``sr_core.registry``: never random weights."""
+
+    def names(self) -> list[str]:
+        return list(METHODS)
+
+    def info(self, name: str) -> MethodInfo:
+        return METHODS[name]
+
+    def status(self, name: str) -> MethodStatus:
+        return method_status(name)
+
+    def load(self, name: str, device: torch.device) -> SRMethod:
+        model, _ = load_method(name, device=device)
+        return model

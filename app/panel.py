@@ -1,0 +1,156 @@
+"""A panel: a header (method menu, scale, device, last refinement time, progress) over a canvas."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import qtawesome as qta
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QIcon
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from sr_core.devices import device_label
+
+from app import theme
+from app.canvas import CanvasContext, PanelCanvas
+from app.layers import Kind
+from app.method_provider import GROUND_TRUTH
+
+HEADER_HEIGHT = 30
+
+
+class PanelWidget(QFrame):
+    """One panel of the grid; in wipe mode it shows two methods."""
+
+    #: (panel, slot, method): the user picked another method for slot 0 or 1
+    methodChosen = Signal(int, int, str)
+
+    def __init__(self, panel: int, context: CanvasContext, methods: list[str],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.context = context
+        self.setObjectName("panel")
+        self.setStyleSheet(f"#panel {{ background: {theme.BACKGROUND.name()}; }}")
+        self.canvas = PanelCanvas(panel, context, methods, self)
+        header = QWidget(self)
+        header.setFixedHeight(HEADER_HEIGHT)
+        header.setAutoFillBackground(True)
+        row = QHBoxLayout(header)
+        row.setContentsMargins(6, 2, 8, 2)
+        row.setSpacing(6)
+        self.buttons = [self._method_button(slot) for slot in range(len(methods))]
+        row.addWidget(self.buttons[0])
+        if len(methods) == 2:
+            swap = QLabel(header)
+            swap.setPixmap(qta.icon("mdi6.arrow-left-right", color=theme.MUTED).pixmap(16, 16))
+            row.addWidget(swap)
+            row.addWidget(self.buttons[1])
+        self.info = QLabel(header)
+        self.info.setStyleSheet(f"color: {theme.MUTED.name()};")
+        self.info.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(self.info, 1)
+        self.state = QLabel(header)
+        self.state.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        row.addWidget(self.state)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(header)
+        column.addWidget(self.canvas, 1)
+        self.refresh()
+
+    @property
+    def panel(self) -> int:
+        return self.canvas.panel
+
+    def _method_button(self, slot: int) -> QToolButton:
+        button = QToolButton(self)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setAutoRaise(True)
+        button.setStyleSheet("QToolButton { font-weight: 600; padding: 2px 4px; }"
+                             "QToolButton::menu-indicator { image: none; width: 0px; }")
+        menu = QMenu(button)
+        menu.aboutToShow.connect(lambda: self._fill_menu(menu, slot))
+        button.setMenu(menu)
+        return button
+
+    def _fill_menu(self, menu: QMenu, slot: int) -> None:
+        """Every method; those that cannot run say why (they can still be chosen)."""
+        menu.clear()
+        sched = self.context.scheduler
+        group = QActionGroup(menu)
+        names = list(sched.provider.names())
+        if sched.doc is not None and sched.doc.gt is not None:
+            names.append(GROUND_TRUTH)
+        for name in names:
+            available, reason = sched.method_status(name)
+            label = self.display(name) + ("" if available else "   — no weights" if name != GROUND_TRUTH else "")
+            action = QAction(label, menu)
+            action.setCheckable(True)
+            action.setChecked(name == self.canvas.methods[slot])
+            if not available:
+                action.setIcon(_lock_icon())
+            action.setToolTip(reason if not available else self._paper(name))
+            action.triggered.connect(lambda _=False, n=name: self.methodChosen.emit(self.panel, slot, n))
+            group.addAction(action)
+            menu.addAction(action)
+        menu.setToolTipsVisible(True)
+
+    def display(self, method: str) -> str:
+        if method == GROUND_TRUTH:
+            return "Ground truth"
+        provider = self.context.scheduler.provider
+        return provider.info(method).display_name if method in provider.names() else method
+
+    def _paper(self, method: str) -> str:
+        provider = self.context.scheduler.provider
+        return provider.info(method).paper if method in provider.names() else ""
+
+    def refresh(self) -> None:
+        """Update the header texts from the view and the scheduler."""
+        sched = self.context.scheduler
+        for button, method in zip(self.buttons, self.canvas.methods):
+            available = sched.kind(method) is not Kind.BLOCKED
+            button.setText(f"{self.display(method)}  ▾")
+            button.setIcon(QIcon() if available else _lock_icon())
+            button.setToolTip(self._paper(method))
+        state = self.context.view.state
+        statuses = [sched.status(layer) for layer in self.canvas.layers()]
+        live = [s for s in statuses if s.kind is not Kind.BLOCKED]
+        parts = []
+        if state is not None:
+            parts.append(f"×{state.zoom:.2f}")
+            models = [m for m in self.canvas.methods if sched.kind(m) is Kind.MODEL]
+            tiles = sched.layer_tiles(self.canvas.layers()[0])
+            if tiles is not None and not tiles.placement.upscaling:
+                parts.append("below ×1 all methods are alike")
+            elif live:
+                parts.append(device_label(sched.device) if models else "CPU")
+        refining = [s for s in live if s.refining]
+        errors = [s.message for s in live if s.message]
+        times = [s.seconds for s in live if s.seconds is not None]
+        if not refining and times and sched.doc is not None:
+            parts.append(f"refined in {max(times):.1f} s")
+        self.info.setText("  ·  ".join(parts))
+        if sched.doc is None:
+            text, color = "", theme.MUTED
+        elif not live:
+            text, color = "unavailable", theme.WARNING
+        elif errors:
+            text, color = "error — showing bicubic", theme.ERROR
+        elif refining:
+            fraction = min(s.fraction for s in refining)
+            text, color = f"refining… {fraction:.0%}", theme.ACCENT
+        else:
+            text, color = "final", theme.MUTED
+        self.state.setText(text)
+        self.state.setStyleSheet(f"color: {color.name()};")
+        self.state.setToolTip("\n".join(errors))
+        self.canvas.update()
+
+
+@cache
+def _lock_icon() -> QIcon:
+    return qta.icon("mdi6.lock-outline", color=theme.MUTED)

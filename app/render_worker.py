@@ -1,0 +1,313 @@
+"""One long-lived render worker per device, living in its own QThread.
+
+It owns the models (one :class:`~sr_core.render.Renderer` per method, each with its feature
+cache) and serves plans latest-wins: :meth:`RenderWorker.submit` replaces the whole queue,
+and the job in flight stops between query chunks unless the new plan still wants it.
+Exports have priority over tiles and are cancelled only on request. Models never run on the
+GUI thread; results come back through queued signals.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtGui import QImage
+
+from sr_core import metrics
+from sr_core.devices import PRECISIONS
+from sr_core.imaging import to_uint8
+from sr_core.render import Rect, Renderer, RenderCancelled, RenderError
+
+from app.jobs import ExportItem, Job, MetricsJob, MetricsResult, TileJob, TileResult
+from app.method_provider import MethodProvider
+from app.tiles import TileKey
+
+#: queries per chunk on the CPU: small, so that stale work stops within a fraction of a second
+CPU_CHUNK = 4096
+#: rows rendered at a time by exports (bounds their float memory)
+EXPORT_STRIP = 256
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """An RGB float [0, 1] array as a QImage that owns its pixels (rounded like ``save_png``)."""
+    u8 = np.ascontiguousarray(to_uint8(rgb))
+    h, w, _ = u8.shape
+    return QImage(u8.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+def write_png(path: str, pixels: np.ndarray) -> None:
+    """Save uint8 RGB atomically (temporary file, then rename)."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        Image.fromarray(pixels).save(tmp, "PNG")
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class RenderWorker(QObject):
+    """Renders jobs for one device; create it on the GUI thread, then call :meth:`start`."""
+
+    tileReady = Signal(object)            # TileResult
+    tileFailed = Signal(object, str)      # TileKey, message
+    progress = Signal(object, int, int)   # job key, done, total
+    metricsReady = Signal(object)         # MetricsResult
+    methodFailed = Signal(str, str)       # method, message
+    exportProgress = Signal(int, int)
+    exportFinished = Signal(list)         # written paths
+    exportFailed = Signal(str)
+    idle = Signal()
+    _wake = Signal()
+    _finish = Signal()
+
+    def __init__(self, provider: MethodProvider, device: str, *, precision: str = "float32",
+                 cache_bytes: int = 256 * 2**20, chunk: int | None = None, name: str = "render") -> None:
+        super().__init__()
+        self.provider = provider
+        self.device = torch.device(device)
+        self.precision = precision
+        self.cache_bytes = cache_bytes
+        self.chunk = chunk or (CPU_CHUNK if self.device.type == "cpu" else None)
+        self._lock = threading.Lock()
+        self._jobs: deque[Job] = deque()
+        self._current: Job | None = None
+        self._token = threading.Event()
+        self._exports: deque[list[ExportItem]] = deque()
+        self._export_cancel = False
+        self._forget: list[int] = []
+        self._running = False
+        self._stopping = False
+        self._renderers: dict[str, Renderer] = {}
+        self._failed: dict[str, str] = {}
+        self._partial: dict[tuple, tuple[np.ndarray, set[TileKey]]] = {}
+        self._thread = QThread()
+        self._thread.setObjectName(f"zoomsr-{name}-{device}")
+        self.moveToThread(self._thread)
+        self._wake.connect(self._drain)
+        self._finish.connect(self._close)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    # --- called from the GUI thread -------------------------------------------------------
+
+    def submit(self, jobs: Sequence[Job]) -> None:
+        """Replace the queue with ``jobs`` (in order); the job in flight stops unless wanted."""
+        with self._lock:
+            current = self._current
+            if current is not None and not current.background and any(j.key == current.key for j in jobs):
+                jobs = [j for j in jobs if j.key != current.key]
+            else:
+                self._token.set()
+            self._jobs = deque(jobs)
+            wake = bool(jobs) and not self._running
+            self._running = self._running or wake
+        if wake:
+            self._wake.emit()
+
+    def export(self, items: list[ExportItem]) -> None:
+        """Write PNGs; runs before any queued tile. Cancel with :meth:`cancel_export`."""
+        with self._lock:
+            self._exports.append(items)
+            self._export_cancel = False
+            wake = not self._running
+            self._running = True
+        if wake:
+            self._wake.emit()
+
+    def cancel_export(self) -> None:
+        self._export_cancel = True
+
+    def forget(self, image_keys: list[int]) -> None:
+        """Drop cached features and partial metrics of images no longer shown."""
+        with self._lock:
+            self._forget.extend(image_keys)
+
+    def retry_failed(self) -> None:
+        """Try methods that failed to load again (e.g. after importing weights)."""
+        with self._lock:
+            self._failed.clear()
+            self._renderers = {k: v for k, v in self._renderers.items() if k == "bicubic"}
+
+    @property
+    def busy(self) -> bool:
+        return self._running
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread runs (until :meth:`stop`)."""
+        return self._thread.isRunning()
+
+    def stop(self) -> None:
+        """Stop the work in flight and the thread; returns when the thread has finished."""
+        with self._lock:
+            self._stopping = True
+            self._jobs.clear()
+            self._exports.clear()
+            self._token.set()
+            self._export_cancel = True
+        if self.alive:
+            self._finish.emit()
+            self._thread.wait()
+
+    # --- the worker thread ----------------------------------------------------------------
+
+    def _cancelled(self) -> bool:
+        return self._stopping or self._token.is_set()
+
+    @Slot()
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                self._current = None
+                for key in self._forget:
+                    self._drop_image(key)
+                self._forget.clear()
+                if self._stopping or not (self._exports or self._jobs):
+                    self._running = False
+                    break
+                export = self._exports.popleft() if self._exports else None
+                job = None if export is not None else self._jobs.popleft()
+                self._current, self._token = job, threading.Event()
+            if export is not None:
+                self._run_export(export)
+            elif isinstance(job, MetricsJob):
+                self._run_metrics(job)
+            else:
+                self._run_tile(job)
+        if not self._stopping:
+            self.idle.emit()
+
+    @Slot()
+    def _close(self) -> None:
+        self._renderers.clear()
+        self._partial.clear()
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        self.moveToThread(QCoreApplication.instance().thread())
+        self._thread.quit()
+
+    def _drop_image(self, image_key: int) -> None:
+        for renderer in self._renderers.values():
+            renderer.cache.forget(image_key)
+        for key in [k for k in self._partial if k[2] == image_key]:
+            del self._partial[key]
+
+    def _renderer(self, method: str) -> Renderer | None:
+        """The method's renderer, loaded on first use; None (reported once) if it cannot load."""
+        if method in self._failed:
+            return None
+        renderer = self._renderers.get(method)
+        if renderer is not None:
+            return renderer
+        try:
+            model = self.provider.load(method, self.device)
+            half = self.provider.info(method).supports_half and self.device.type != "cpu"
+            dtype = PRECISIONS[self.precision] if half else torch.float32
+            renderer = Renderer(model, device=self.device, dtype=dtype, cache_bytes=self.cache_bytes,
+                                chunk=self.chunk)
+        except Exception as err:  # noqa: BLE001 - any failure becomes a message in the window
+            self._failed[method] = _describe(err)
+            self.methodFailed.emit(method, self._failed[method])
+            return None
+        self._renderers[method] = renderer
+        return renderer
+
+    def _run_tile(self, job: TileJob) -> None:
+        key = job.key
+        renderer = self._renderer(key.method)
+        if renderer is None:
+            return
+        try:
+            rgb = renderer.render(job.source, key.out_h, key.out_w, key.rect, cancel=self._cancelled,
+                                  progress=lambda done, total: self.progress.emit(key, done, total))
+        except RenderCancelled:
+            return
+        except Exception as err:  # noqa: BLE001 - out of memory and bugs alike: report, go on
+            self.tileFailed.emit(key, _describe(err))
+            return
+        self.tileReady.emit(TileResult(key, to_qimage(rgb), rgb if job.keep_pixels else None))
+
+    def _run_metrics(self, job: MetricsJob) -> None:
+        renderer = self._renderer(job.method)
+        if renderer is None:
+            return
+        out_h, out_w = job.gt.grid
+        keys = [TileKey(job.method, job.source.key, out_h, out_w, job.tile, r, c)
+                for r in range(math.ceil(out_h / job.tile)) for c in range(math.ceil(out_w / job.tile))]
+        buffer, done = self._partial.setdefault(job.key, (np.empty((out_h, out_w, 3), np.float32), set()))
+        try:
+            for key in keys:
+                if key in done:
+                    continue
+                r = key.rect
+                buffer[r.top:r.bottom, r.left:r.right] = renderer.render(
+                    job.source, out_h, out_w, r, cancel=self._cancelled)
+                done.add(key)
+                self.progress.emit(job.key, len(done), len(keys))
+        except RenderCancelled:
+            return
+        except Exception as err:  # noqa: BLE001 - e.g. out of memory: the panels keep working
+            del self._partial[job.key]
+            self.metricsReady.emit(MetricsResult(job.method, job.source.key, math.nan, math.nan,
+                                                 _describe(err)))
+            return
+        del self._partial[job.key]
+        gt, shave = job.gt.pixels, job.gt.shave
+        self.metricsReady.emit(MetricsResult(
+            job.method, job.source.key, metrics.psnr(buffer, gt, shave=shave, space="y"),
+            metrics.ssim(buffer, gt, shave=shave, space="y")))
+
+    def _run_export(self, items: list[ExportItem]) -> None:
+        total = sum(item.rect.height * item.rect.width for item in items)
+        written: list[str] = []
+        finished = 0
+
+        def cancel() -> bool:
+            return self._export_cancel or self._stopping
+
+        try:
+            for item in items:
+                renderer = self._renderer(item.method)
+                if renderer is None:
+                    raise RenderError(f"{item.method}: {self._failed[item.method]}")
+                rect = item.rect
+                out = np.empty((rect.height, rect.width, 3), np.uint8)
+                for top in range(rect.top, rect.bottom, EXPORT_STRIP):
+                    strip = Rect(top, rect.left, min(top + EXPORT_STRIP, rect.bottom), rect.right)
+                    out[strip.top - rect.top:strip.bottom - rect.top] = to_uint8(renderer.render(
+                        item.source, item.out_h, item.out_w, strip, cancel=cancel))
+                    finished += strip.height * strip.width
+                    self.exportProgress.emit(finished, total)
+                write_png(item.path, out)
+                written.append(item.path)
+        except RenderCancelled:
+            done = f" {len(written)} of {len(items)} files were written." if written else " Nothing was written."
+            self.exportFailed.emit("Export cancelled." + done)
+            return
+        except Exception as err:  # noqa: BLE001
+            self.exportFailed.emit(f"Export failed: {_describe(err)}")
+            return
+        self.exportFinished.emit(written)
+
+
+def _describe(err: BaseException) -> str:
+    """A readable message; unexpected errors also go to stderr with their traceback."""
+    if isinstance(err, (RenderError, LookupError, ValueError, OSError)):
+        return str(err)
+    traceback.print_exception(err, file=sys.stderr)
+    return f"Unexpected error ({type(err).__name__}: {err}). Details were written to the log."

@@ -1,0 +1,441 @@
+"""The GUI-thread side of rendering: what is wanted, in which order, and what has arrived.
+
+:class:`TileScheduler` turns (document, view, layers) into ordered job lists, hands them to
+two workers — a CPU *preview* worker for bicubic tiles (instant feedback) and the *model*
+worker of the chosen device — keeps the arrived tiles, and tells the panels when to repaint.
+Every change of view replaces both workers' queues (latest wins); during a zoom the model
+worker is stopped at once and given the new plan when the zooming pauses.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage
+
+from sr_core.devices import available_devices
+
+from app.background import Background
+from app.document import Document
+from app.heatmap import heatmap_image
+from app.jobs import ExportItem, Job, MetricsResult, TileResult
+from app.layers import Kind, Layer, LayerTiles, layer_tiles, plan_jobs
+from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider
+from app.region_metrics import RegionMetrics, region_metrics
+from app.render_worker import RenderWorker
+from app.settings import Settings
+from app.tile_cache import TileCache
+from app.tiles import TileKey
+from app.view_state import ViewState
+
+#: quiet time after the last zoom step before the model worker gets the new plan
+MODEL_DELAY_MS = 150
+#: at most this many repaint notifications per second
+NOTIFY_MS = 30
+MAX_HEATMAPS = 512
+#: bicubic previews are quick: one query chunk per tile
+PREVIEW_CHUNK = 512 * 512
+
+
+@dataclass(frozen=True)
+class LayerStatus:
+    """What a panel header says about one layer."""
+
+    kind: Kind
+    total: int
+    final: int
+    fraction: float
+    #: wall time of the last complete refinement
+    seconds: float | None
+    #: why nothing is rendered, or what went wrong
+    message: str = ""
+
+    @property
+    def refining(self) -> bool:
+        return self.kind is not Kind.BLOCKED and self.final < self.total
+
+
+class TileScheduler(QObject):
+    """Plans and collects the tiles of every layer; the only owner of the workers."""
+
+    updated = Signal()
+    #: (level, text) for the window's message bar: level is "error", "warning" or "info"
+    message = Signal(str, str)
+    exportProgress = Signal(int, int)
+    exportFinished = Signal(list)
+    exportFailed = Signal(str)
+
+    def __init__(self, provider: MethodProvider, settings: Settings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.provider = provider
+        self.tile = settings.tile_size
+        self.cache = TileCache(settings.cache_bytes)
+        self.background = Background()
+        self.doc: Document | None = None
+        self.view: ViewState | None = None
+        self.layers: list[Layer] = []
+        self._entries: dict[tuple[int, str], tuple[Layer, Kind, LayerTiles]] = {}
+        self._statuses: dict[str, tuple[bool, str]] = {}
+        self._tile_errors: dict[TileKey, str] = {}
+        self._method_errors: dict[str, str] = {}
+        self._reported: set[tuple[str, str]] = set()
+        self._progress: dict[object, float] = {}
+        self._whole: dict[tuple[str, int], MetricsResult] = {}
+        self._region: dict[tuple[int, str], RegionMetrics] = {}
+        self._region_busy: set[tuple] = set()
+        self._heat: dict[TileKey, QImage] = {}
+        self._refine_start: dict[tuple[int, str], float] = {}
+        self._refine_seconds: dict[tuple[int, str], float] = {}
+        self._model_jobs: list[Job] = []
+        self._model_zoom: float | None = None
+        self._plan_timer = self._timer(0, self._replan)
+        self._model_timer = self._timer(MODEL_DELAY_MS, self._submit_model)
+        self._notify_timer = self._timer(NOTIFY_MS, self.updated.emit)
+        self.preview = self._worker("cpu", "float32", settings.cache_bytes, "preview", PREVIEW_CHUNK)
+        self.device = self._checked_device(settings.device)
+        self.model = self._worker(self.device, settings.precision, settings.cache_bytes, "model")
+
+    def _timer(self, ms: int, slot) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(ms)
+        timer.timeout.connect(slot)
+        return timer
+
+    @staticmethod
+    def _checked_device(device: str) -> str:
+        """The device, or the CPU when it is not present (the window says so)."""
+        return device if device in available_devices() else "cpu"
+
+    def _worker(self, device: str, precision: str, cache_bytes: int, name: str,
+                chunk: int | None = None) -> RenderWorker:
+        worker = RenderWorker(self.provider, device, precision=precision, cache_bytes=cache_bytes,
+                              chunk=chunk, name=name)
+        worker.tileReady.connect(self._on_tile)
+        worker.tileFailed.connect(self._on_tile_failed)
+        worker.progress.connect(self._on_progress)
+        worker.metricsReady.connect(self._on_metrics)
+        worker.methodFailed.connect(self._on_method_failed)
+        worker.idle.connect(self._notify)
+        worker.exportProgress.connect(self.exportProgress)
+        worker.exportFinished.connect(self.exportFinished)
+        worker.exportFailed.connect(self.exportFailed)
+        worker.start()
+        return worker
+
+    # --- inputs ---------------------------------------------------------------------------
+
+    def set_document(self, doc: Document | None) -> None:
+        old = set(self.doc.sources()) if self.doc is not None else set()
+        if old:
+            self.cache.forget_images(old)
+            self.preview.forget(list(old))
+            self.model.forget(list(old))
+        self.doc = doc
+        self._tile_errors.clear()
+        self._whole.clear()
+        self._region.clear()
+        self._heat.clear()
+        self._refine_start.clear()
+        self._refine_seconds.clear()
+        self.schedule()
+
+    def set_view(self, view: ViewState) -> None:
+        self.view = view
+        self.schedule()
+
+    def set_layers(self, layers: list[Layer]) -> None:
+        self.layers = layers
+        self.schedule()
+
+    def configure(self, settings: Settings) -> None:
+        """Apply changed settings: a new device or precision gets a fresh model worker."""
+        device = self._checked_device(settings.device)
+        self.cache.max_bytes = settings.cache_bytes
+        if (device, settings.precision, settings.cache_bytes) != \
+                (self.device, self.model.precision, self.model.cache_bytes):
+            self.model.stop()
+            self.device = device
+            self.model = self._worker(device, settings.precision, settings.cache_bytes, "model")
+            self._method_errors.clear()
+            self._reported.clear()
+        if settings.tile_size != self.tile:
+            self.tile = settings.tile_size
+            self.cache.clear()
+            self._heat.clear()
+            self._region.clear()
+        self.schedule()
+
+    def refresh_methods(self) -> None:
+        """Read the methods' weight status again (after importing weights) and retry failures."""
+        self._statuses.clear()
+        self.retry()
+
+    def retry(self) -> None:
+        """Forget failures (out of memory, load errors) and render again."""
+        self._tile_errors.clear()
+        self._method_errors.clear()
+        self._reported.clear()
+        self.preview.retry_failed()
+        self.model.retry_failed()
+        self.schedule()
+
+    def export(self, items: list[ExportItem]) -> None:
+        """Write PNGs on the model worker (before its next tile); progress comes as signals."""
+        self.model.export(items)
+
+    def cancel_export(self) -> None:
+        self.model.cancel_export()
+
+    def schedule(self) -> None:
+        """Replan at the next turn of the event loop (changes in one turn coalesce)."""
+        self._plan_timer.start()
+
+    @property
+    def pending(self) -> bool:
+        """A replan is scheduled but has not run yet."""
+        return self._plan_timer.isActive()
+
+    def shutdown(self) -> None:
+        """Stop both workers and the background pool (call before the window goes away)."""
+        for timer in (self._plan_timer, self._model_timer, self._notify_timer):
+            timer.stop()
+        self.preview.stop()
+        self.model.stop()
+        self.background.shutdown()
+
+    # --- what panels read -------------------------------------------------------------------
+
+    def kind(self, method: str) -> Kind:
+        if method == GROUND_TRUTH:
+            return Kind.TRUTH if self.doc is not None and self.doc.gt is not None else Kind.BLOCKED
+        if method == BICUBIC:
+            return Kind.BICUBIC
+        if method in self._method_errors:
+            return Kind.BLOCKED
+        return Kind.MODEL if self.method_status(method)[0] else Kind.BLOCKED
+
+    def method_status(self, method: str) -> tuple[bool, str]:
+        """(available, reason) of a method, read once per refresh."""
+        if method == GROUND_TRUTH:
+            ok = self.doc is not None and self.doc.gt is not None
+            return ok, "" if ok else "Open a ground-truth reference to show it (File ▸ Compare with ground truth…)."
+        if method not in self.provider.names():
+            return False, f"Unknown method {method!r}."
+        if method not in self._statuses:
+            status = self.provider.status(method)
+            self._statuses[method] = (status.available, status.reason)
+        return self._statuses[method]
+
+    def method_error(self, method: str) -> str | None:
+        """Why a method failed to load, if it did."""
+        return self._method_errors.get(method)
+
+    def layer_tiles(self, layer: Layer) -> LayerTiles | None:
+        """Tiles of a layer at the current view (computed fresh, so paints never lag)."""
+        if self.doc is None or self.view is None:
+            return None
+        return layer_tiles(self.view, layer, self.doc, self.kind(layer.method), self.tile)
+
+    def status(self, layer: Layer) -> LayerStatus:
+        kind = self.kind(layer.method)
+        if kind is Kind.BLOCKED:
+            message = self._method_errors.get(layer.method) or self.method_status(layer.method)[1]
+            return LayerStatus(kind, 0, 0, 0.0, None, message)
+        tiles = self.layer_tiles(layer)
+        fine = tiles.fine if tiles is not None else []
+        final = sum(1 for k in fine if k in self.cache or k in self._tile_errors)
+        errors = {self._tile_errors[k] for k in fine if k in self._tile_errors}
+        work = fine + (tiles.coarse if tiles is not None else [])
+        total = sum(k.rect.height * k.rect.width for k in work)
+        done = sum(k.rect.height * k.rect.width * (1.0 if k in self.cache or k in self._tile_errors
+                                                     else self._progress.get(k, 0.0)) for k in work)
+        fraction = done / total if total else 1.0
+        return LayerStatus(kind, len(fine), final, min(fraction, 1.0),
+                           self._refine_seconds.get(layer.id), "; ".join(sorted(errors)))
+
+    def region_metrics(self, layer: Layer) -> RegionMetrics | None:
+        """Metrics of the region a layer shows, if they match the current view."""
+        found = self._region.get(layer.id)
+        tiles = self.layer_tiles(layer)
+        return found if found is not None and tiles is not None and found.region == tiles.region else None
+
+    def whole_metrics(self, method: str) -> MetricsResult | None:
+        """Whole-image metrics of a rendered method (None until computed)."""
+        if self.doc is None or self.kind(method) not in (Kind.MODEL, Kind.BICUBIC):
+            return None
+        return self._whole.get((method, self.doc.source.key))
+
+    def whole_progress(self, method: str) -> float:
+        """How far the whole-image render behind the metrics has come (0 to 1)."""
+        if self.doc is None or self.doc.gt is None:
+            return 0.0
+        return self._progress.get(("metrics", method, self.doc.source.key, self.doc.gt.grid), 0.0)
+
+    def heatmap(self, key: TileKey) -> QImage | None:
+        """Error overlay of a ground-truth-grid tile (made on first use)."""
+        image = self._heat.get(key)
+        tile = self.cache.get(key)
+        if image is None and tile is not None and tile.pixels is not None and self.doc and self.doc.gt:
+            r = key.rect
+            image = heatmap_image(tile.pixels, self.doc.gt.pixels[r.top:r.bottom, r.left:r.right])
+            if len(self._heat) >= MAX_HEATMAPS:
+                self._heat.clear()
+            self._heat[key] = image
+        return image
+
+    def is_settled(self) -> bool:
+        """True when every layer shows its final tiles and metrics (nothing left to do)."""
+        if self.doc is None or self.view is None or self.pending \
+                or self._model_timer.isActive() or self.preview.busy or self.model.busy \
+                or self.background.busy:
+            return False
+        for layer, kind, tiles in self._entries.values():
+            if kind is Kind.BLOCKED:
+                continue
+            if any(k not in self.cache and k not in self._tile_errors for k in tiles.fine + tiles.truth):
+                return False
+            if self.doc.gt is not None and kind is not Kind.TRUTH and layer.method not in self._method_errors \
+                    and (self.whole_metrics(layer.method) is None
+                         or (tiles.region is not None and self.region_metrics(layer) is None)):
+                return False
+        return True
+
+    # --- planning ---------------------------------------------------------------------------
+
+    def _replan(self) -> None:
+        doc, view = self.doc, self.view
+        if doc is None or view is None:
+            self._entries = {}
+            self.preview.submit([])
+            self.model.submit([])
+            return
+        entries = {}
+        for layer in self.layers:
+            kind = self.kind(layer.method)
+            entries[layer.id] = (layer, kind, layer_tiles(view, layer, doc, kind, self.tile))
+        self._entries = entries
+        wanted = {k for _, _, t in entries.values() for k in t.base + t.coarse + t.fine + t.truth}
+        self.cache.pin(wanted)
+        self._progress = {k: v for k, v in self._progress.items() if k in wanted or isinstance(k, tuple)}
+        jobs = plan_jobs(list(entries.values()), doc, self.tile,
+                         wanted=lambda k: k not in self.cache and k not in self._tile_errors,
+                         metrics_wanted=lambda m: (m, doc.source.key) not in self._whole
+                         and m not in self._method_errors)
+        preview = [j for j in jobs if j.method == BICUBIC]
+        self._model_jobs = [j for j in jobs if j.method != BICUBIC]
+        self.preview.submit(preview)
+        if self._model_zoom is not None and self._model_zoom != view.zoom:
+            self.model.submit([])
+            self._model_timer.start()
+        elif not self._model_timer.isActive():
+            self._submit_model()
+        self._start_clocks()
+        self._update_regions()
+        self._notify()
+
+    def _submit_model(self) -> None:
+        self._model_zoom = self.view.zoom if self.view is not None else None
+        self.model.submit(self._model_jobs)
+
+    def _start_clocks(self) -> None:
+        now = time.perf_counter()
+        for layer, kind, tiles in self._entries.values():
+            if kind is not Kind.BLOCKED and any(k not in self.cache and k not in self._tile_errors
+                                                for k in tiles.fine):
+                self._refine_start.setdefault(layer.id, now)
+
+    def _stop_clocks(self) -> None:
+        now = time.perf_counter()
+        for layer, _, tiles in self._entries.values():
+            start = self._refine_start.get(layer.id)
+            if start is not None and all(k in self.cache or k in self._tile_errors for k in tiles.fine):
+                self._refine_seconds[layer.id] = now - start
+                del self._refine_start[layer.id]
+
+    def _update_regions(self) -> None:
+        """Start the visible-region metrics of layers whose ground-truth tiles are all here."""
+        doc = self.doc
+        if doc is None or doc.gt is None:
+            return
+        gt = doc.gt.pixels
+        for layer, kind, tiles in self._entries.values():
+            if tiles.region is None or not tiles.truth:
+                continue
+            known = self._region.get(layer.id)
+            job = (layer.id, tiles.region, doc.source.key)
+            if (known is not None and known.region == tiles.region) or job in self._region_busy:
+                continue
+            found = [self.cache.get(k) for k in tiles.truth]
+            if any(t is None or t.pixels is None for t in found):
+                continue
+            parts = [(t.key.rect, t.pixels) for t in found]
+            self._region_busy.add(job)
+            self.background.run(lambda r=tiles.region, p=parts: region_metrics(r, p, gt),
+                                lambda result, j=job: self._on_region(j, result),
+                                lambda err, j=job: self._on_region_failed(j, err))
+
+    def _on_region(self, job: tuple, result: RegionMetrics) -> None:
+        self._region_busy.discard(job)
+        if self.doc is not None and job[2] == self.doc.source.key:
+            self._region[job[0]] = result
+        self._notify()
+
+    def _on_region_failed(self, job: tuple, err: Exception) -> None:
+        self._region_busy.discard(job)
+        self._report("Metrics", f"could not be computed: {err}")
+
+    # --- results ----------------------------------------------------------------------------
+
+    def _current(self, image_key: int) -> bool:
+        return self.doc is not None and image_key in self.doc.sources()
+
+    def _on_tile(self, result: TileResult) -> None:
+        self._progress.pop(result.key, None)
+        if not self._current(result.key.image) or result.key.size != self.tile:
+            return
+        self.cache.put(result)
+        self._stop_clocks()
+        self._update_regions()
+        self._notify()
+
+    def _on_tile_failed(self, key: TileKey, message: str) -> None:
+        self._progress.pop(key, None)
+        if not self._current(key.image):
+            return
+        self._tile_errors[key] = message
+        self._report(self._display(key.method), message + " Showing bicubic there; "
+                     "press F5 to try again.")
+        self._stop_clocks()
+        self._notify()
+
+    def _on_progress(self, key: object, done: int, total: int) -> None:
+        self._progress[key] = done / total if total else 0.0
+        self._notify()
+
+    def _on_metrics(self, result: MetricsResult) -> None:
+        self._whole[(result.method, result.image)] = result
+        if result.error:
+            self._report(self._display(result.method), f"whole-image metrics failed: {result.error}")
+        if self.doc is not None and self.doc.gt is not None:
+            self._progress.pop(("metrics", result.method, result.image, self.doc.gt.grid), None)
+        self._notify()
+
+    def _on_method_failed(self, method: str, message: str) -> None:
+        self._method_errors[method] = message
+        self._report(self._display(method), message)
+        self.schedule()
+
+    def _display(self, method: str) -> str:
+        return self.provider.info(method).display_name if method in self.provider.names() else method
+
+    def _report(self, who: str, message: str) -> None:
+        if (who, message) not in self._reported:
+            self._reported.add((who, message))
+            self.message.emit("error", f"{who}: {message}")
+
+    def _notify(self) -> None:
+        if not self._notify_timer.isActive():
+            self._notify_timer.start()

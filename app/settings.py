@@ -1,0 +1,89 @@
+"""User settings, persisted as JSON in the user's config folder (no Qt).
+
+The folder is ``platformdirs.user_config_dir("ZoomSR")``, or ``$ZOOMSR_CONFIG_DIR`` when set
+(tests point it at temporary folders). A missing, unreadable or damaged file gives defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import platformdirs
+
+from sr_core.devices import PRECISIONS
+
+MAX_RECENT = 10
+TILE_SIZES = (128, 256, 512)
+DEFAULT_PANELS = ["bicubic", "liif"]
+
+
+def config_dir() -> Path:
+    override = os.environ.get("ZOOMSR_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir("ZoomSR"))
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+@dataclass
+class Settings:
+    """Everything the app remembers between runs."""
+
+    device: str = "cpu"
+    precision: str = "float32"
+    #: memory for caches, split between model features (worker) and rendered tiles (window)
+    memory_mb: int = 1024
+    tile_size: int = 256
+    panels: list[str] = field(default_factory=lambda: list(DEFAULT_PANELS))
+    recent_files: list[str] = field(default_factory=list)
+    gt_factor: int = 4
+    heatmap: bool = False
+
+    def add_recent(self, path: str) -> None:
+        """Put ``path`` first in the recent files (absolute, without duplicates)."""
+        path = str(Path(path).resolve())
+        self.recent_files = [path] + [p for p in self.recent_files if p != path][:MAX_RECENT - 1]
+
+    @property
+    def cache_bytes(self) -> int:
+        """Budget of each of the two caches."""
+        return self.memory_mb * 2**20 // 2
+
+    def save(self, path: Path | None = None) -> None:
+        """Write atomically; the folder is created when needed."""
+        path = path or settings_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @staticmethod
+    def load(path: Path | None = None) -> "Settings":
+        """The saved settings; unknown or ill-typed entries fall back to the defaults."""
+        path = path or settings_path()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return Settings()
+        if not isinstance(data, dict):
+            return Settings()
+        defaults = Settings()
+        values = {}
+        for f in fields(Settings):
+            value, default = data.get(f.name), getattr(defaults, f.name)
+            ok = isinstance(value, type(default)) and isinstance(value, bool) == isinstance(default, bool)
+            if isinstance(default, list) and ok:
+                ok = all(isinstance(v, str) for v in value)
+            values[f.name] = value if ok else default
+        settings = Settings(**values)
+        if settings.tile_size not in TILE_SIZES:
+            settings.tile_size = defaults.tile_size
+        if settings.precision not in PRECISIONS:
+            settings.precision = defaults.precision
+        settings.memory_mb = min(max(settings.memory_mb, 128), 65536)
+        settings.gt_factor = min(max(settings.gt_factor, 2), 16)
+        return settings

@@ -1,0 +1,106 @@
+"""The one view every panel draws: centre and zoom in image coordinates (no Qt).
+
+Units: image coordinates run over ``[0, width] × [0, height]`` (pixel ``i`` spans
+``[i, i + 1)``); ``zoom`` is device pixels per image pixel, so ×1 is pixel-true on any
+screen; viewports are panel sizes in device pixels. A device point ``(px, py)`` of a
+``vw × vh`` viewport shows the image point ``centre + (p - v / 2) / zoom``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+MAX_ZOOM = 64.0
+
+Size = tuple[int, int]
+
+
+def fit_zoom(image: Size, viewports: tuple[Size, ...]) -> float:
+    """Largest zoom at which the whole ``(w, h)`` image fits into every viewport."""
+    w, h = image
+    sizes = [v for v in viewports if v[0] > 0 and v[1] > 0]
+    if not sizes:
+        return 1.0
+    return min(min(vw / w, vh / h) for vw, vh in sizes)
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """Immutable view: every method returns a new, clamped state."""
+
+    image: Size
+    cx: float
+    cy: float
+    zoom: float
+    viewports: tuple[Size, ...] = ()
+    #: the view follows the window size ("fit" until the user zooms or pans)
+    fitted: bool = True
+
+    @staticmethod
+    def fit(image: Size, viewports: tuple[Size, ...] = ()) -> "ViewState":
+        """The whole image, centred."""
+        return ViewState(image, image[0] / 2, image[1] / 2, fit_zoom(image, viewports), viewports)
+
+    @property
+    def limits(self) -> tuple[float, float]:
+        """Zoom range: from fit to ×64 (or fit, for images smaller than the window / 64)."""
+        low = fit_zoom(self.image, self.viewports)
+        return low, max(MAX_ZOOM, low)
+
+    def clamped(self) -> "ViewState":
+        """Zoom within the limits; centre in the image, centred on axes that fit entirely."""
+        low, high = self.limits
+        zoom = min(max(self.zoom, low), high)
+        vw = max((v[0] for v in self.viewports), default=0)
+        vh = max((v[1] for v in self.viewports), default=0)
+        w, h = self.image
+        cx = w / 2 if w * zoom <= vw else min(max(self.cx, 0.0), float(w))
+        cy = h / 2 if h * zoom <= vh else min(max(self.cy, 0.0), float(h))
+        return replace(self, cx=cx, cy=cy, zoom=zoom)
+
+    def with_viewports(self, viewports: tuple[Size, ...]) -> "ViewState":
+        """New panel sizes; a fitted view refits."""
+        if self.fitted:
+            return ViewState.fit(self.image, viewports)
+        return replace(self, viewports=viewports).clamped()
+
+    def to_image(self, viewport: Size, px: float, py: float) -> tuple[float, float]:
+        """Image point shown at device point ``(px, py)`` of ``viewport``."""
+        return (self.cx + (px - viewport[0] / 2) / self.zoom,
+                self.cy + (py - viewport[1] / 2) / self.zoom)
+
+    def to_device(self, viewport: Size, x: float, y: float) -> tuple[float, float]:
+        """Device point of ``viewport`` that shows image point ``(x, y)``."""
+        return ((x - self.cx) * self.zoom + viewport[0] / 2,
+                (y - self.cy) * self.zoom + viewport[1] / 2)
+
+    def zoomed_about(self, viewport: Size, px: float, py: float, factor: float) -> "ViewState":
+        """Multiply the zoom by ``factor`` keeping the image point under ``(px, py)`` still."""
+        return self.zoomed_to(self.zoom * factor, viewport, px, py)
+
+    def zoomed_to(self, zoom: float, viewport: Size | None = None, px: float | None = None,
+                  py: float | None = None) -> "ViewState":
+        """Set the zoom about a device point (default: the viewport centre)."""
+        if viewport is None or px is None or py is None:
+            return replace(self, zoom=zoom, fitted=False).clamped()
+        x, y = self.to_image(viewport, px, py)
+        low, high = self.limits
+        zoom = min(max(zoom, low), high)
+        cx = x - (px - viewport[0] / 2) / zoom
+        cy = y - (py - viewport[1] / 2) / zoom
+        return replace(self, cx=cx, cy=cy, zoom=zoom, fitted=False).clamped()
+
+    def panned(self, dx: float, dy: float) -> "ViewState":
+        """Move the image by ``(dx, dy)`` device pixels (it follows a dragging hand)."""
+        return replace(self, cx=self.cx - dx / self.zoom, cy=self.cy - dy / self.zoom,
+                       fitted=False).clamped()
+
+    def centred_on(self, x: float, y: float) -> "ViewState":
+        return replace(self, cx=x, cy=y, fitted=False).clamped()
+
+    def visible_rect(self, viewport: Size) -> tuple[float, float, float, float]:
+        """Image rectangle ``(x0, y0, x1, y1)`` a viewport shows, clipped to the image."""
+        x0, y0 = self.to_image(viewport, 0, 0)
+        x1, y1 = self.to_image(viewport, *viewport)
+        w, h = self.image
+        return max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)

@@ -1,0 +1,64 @@
+"""``python main.py`` viewer options, headless screenshots and the self-test."""
+
+from __future__ import annotations
+
+import pytest
+from app_fakes import FakeMethod, FakeProvider
+from PIL import Image
+
+import app.launch
+import app.main as app_main
+from app.cli_options import parse_options
+
+
+def test_options_parse():
+    opts = parse_options(["photo.png", "--zoom", "3", "--center", "300,200", "--panels", "bicubic,liif",
+                          "--screenshot", "out.png", "--size", "800x600", "--device", "cpu"])
+    assert (opts.image, opts.zoom, opts.center, opts.panels) == ("photo.png", 3.0, (300.0, 200.0),
+                                                                 ["bicubic", "liif"])
+    assert (opts.size, opts.device, opts.screenshot, opts.headless) == ((800, 600), "cpu", "out.png", True)
+    assert not parse_options([]).headless
+
+
+@pytest.mark.parametrize("args", [["--zoom", "-1"], ["--center", "3"], ["--size", "big"], ["--factor", "1"]])
+def test_bad_options_exit_with_status_2(args, capsys):
+    assert app_main.run(args) == 2
+    assert "error" in capsys.readouterr().err
+
+
+@pytest.fixture
+def fake_registry(monkeypatch):
+    provider = FakeProvider({"fake": FakeMethod, "liif": None})
+    monkeypatch.setattr(app.launch, "RegistryProvider", lambda: provider)
+    return provider
+
+
+def test_headless_screenshot(qtbot, fake_registry, image_file, tmp_path, capsys):
+    out = tmp_path / "shot.png"
+    code = app_main.run([str(image_file), "--zoom", "9", "--center", "20,30", "--panels", "bicubic,fake,liif",
+                         "--size", "640x400", "--screenshot", str(out)])
+    assert code == 0, capsys.readouterr().out
+    with Image.open(out) as im:
+        assert im.size == (640, 400)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_unknown_panels_are_refused(qtbot, fake_registry, tmp_path, capsys):
+    assert app_main.run(["--panels", "bicubic,nope", "--screenshot", str(tmp_path / "x.png")]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_a_screenshot_of_a_bad_file_fails_with_the_reason(qtbot, fake_registry, tmp_path, capsys):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    assert app_main.run([str(bad), "--screenshot", str(tmp_path / "x.png")]) == 1
+    assert "bad.png" in capsys.readouterr().out
+
+
+def test_selftest_renders_every_available_method(qtbot, fake_registry, capsys):
+    assert app_main.run(["--selftest"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("bicubic") and " ok:" in line for line in lines)
+    assert any(line.startswith("fake") and " ok:" in line for line in lines)
+    assert any(line.startswith("liif") and "skipped" in line for line in lines)
+    assert lines[-1].startswith("selftest: ok")

@@ -1,0 +1,64 @@
+"""Comparing with a ground-truth reference: metrics of the view and of the whole image, heatmaps."""
+
+from __future__ import annotations
+
+import pytest
+from app_fakes import FakeMethod, FakeProvider, settle, smooth_image
+
+from sr_core import metrics
+from sr_core.imaging import save_png
+from sr_core.methods.bicubic import Bicubic
+from sr_core.render import Renderer
+
+
+@pytest.fixture
+def reference(tmp_path):
+    path = tmp_path / "reference.png"
+    save_png(path, smooth_image(194, 258, seed=1))  # cropped to 192×256 for ×4
+    return path
+
+
+def expected(method, doc, region=None):
+    """PSNR/SSIM computed directly with sr_core on the same pixels."""
+    out_h, out_w = doc.gt.grid
+    pred = Renderer(method).render(doc.source, out_h, out_w, region)
+    if region is None:
+        gt, shave = doc.gt.pixels, doc.gt.shave
+    else:
+        gt, shave = doc.gt.pixels[region.top:region.bottom, region.left:region.right], 0
+    return metrics.psnr(pred, gt, shave=shave, space="y"), metrics.ssim(pred, gt, shave=shave, space="y")
+
+
+def test_metrics_equal_sr_core_on_the_same_region(qtbot, make_window, reference):
+    window = make_window(FakeProvider({"fake": FakeMethod}), reference, size=(420, 320),
+                         panels=["bicubic", "fake", "gt"], gt_factor=4)
+    doc = window.doc
+    assert doc.size == (64, 48) and doc.gt.grid == (192, 256)
+    window.view.zoom_to(4.0)
+    window.view.centre_on(30.5, 20.25)
+    settle(qtbot, window)
+    for panel, method in zip(window.panels[:2], (Bicubic(), FakeMethod())):
+        layer = panel.canvas.layers()[0]
+        region = window.scheduler.region_metrics(layer)
+        assert region is not None and region.region.width > 11
+        psnr, ssim = expected(method, doc, region.region)
+        assert region.psnr == pytest.approx(psnr, abs=1e-6) and region.ssim == pytest.approx(ssim, abs=1e-6)
+        whole = window.scheduler.whole_metrics(layer.method)
+        psnr, ssim = expected(method, doc)
+        assert whole.psnr == pytest.approx(psnr, abs=1e-6) and whole.ssim == pytest.approx(ssim, abs=1e-6)
+    assert window.panels[2].state.text() == "final"  # the reference itself, drawn from the HR image
+
+
+def test_visible_region_metrics_at_another_zoom_and_the_heatmap(qtbot, make_window, reference):
+    window = make_window(FakeProvider({"fake": FakeMethod}), reference, size=(420, 320),
+                         panels=["fake"], gt_factor=4)
+    window.view.zoom_to(9.0)
+    window.set_heatmap(True)
+    settle(qtbot, window)
+    layer = window.panels[0].canvas.layers()[0]
+    region = window.scheduler.region_metrics(layer)
+    psnr, _ = expected(FakeMethod(), window.doc, region.region)
+    assert region.psnr == pytest.approx(psnr, abs=1e-6)
+    window.grab()
+    truth = window.scheduler.layer_tiles(layer).truth
+    assert truth and set(truth) <= window.panels[0].canvas.painted

@@ -1,0 +1,45 @@
+"""Worker threads start with the window and stop cleanly when it closes."""
+
+from __future__ import annotations
+
+import gc
+
+from app_fakes import FakeProvider, settle
+
+from app.main_window import MainWindow
+from app.settings import Settings
+
+
+def test_workers_stop_cleanly_on_close(qtbot, qtlog, image_file, fake):
+    window = MainWindow(FakeProvider({"fake": lambda: fake}), Settings(panels=["bicubic", "fake"]))
+    window.show()
+    window.open_path(str(image_file))
+    qtbot.waitUntil(lambda: window.doc is not None, timeout=30_000)
+    window.view.zoom_to(12.0)
+    settle(qtbot, window)
+    window.view.zoom_to(20.0)  # leave work in flight
+    workers = [window.scheduler.preview, window.scheduler.model]
+    assert all(w.alive for w in workers)
+    window.close()
+    assert not any(w.alive for w in workers)
+    window.deleteLater()
+    qtbot.wait(50)
+    gc.collect()
+    assert not [r for r in qtlog.records if "QThread" in r.message or "Destroyed" in r.message]
+
+
+def test_settings_dialog_changes_persist_and_restart_the_model_worker(qtbot, make_window, image_file):
+    from app.dialogs.settings_dialog import SettingsDialog
+
+    window = make_window(image=image_file)
+    old = window.scheduler.model
+    dialog = SettingsDialog(window.settings, window)
+    dialog.memory.setValue(2048)
+    dialog.tile.setCurrentIndex(dialog.tile.findData(128))
+    window.apply_settings(dialog.result_settings())
+    assert window.scheduler.model is not old and not old.alive
+    assert window.scheduler.tile == 128
+    saved = Settings.load()
+    assert (saved.memory_mb, saved.tile_size) == (2048, 128)
+    settle(qtbot, window)
+    assert all(k.size == 128 for k in window.scheduler.cache.keys())

@@ -1,0 +1,35 @@
+"""Settings persist as JSON in the config folder ($ZOOMSR_CONFIG_DIR in tests)."""
+
+import json
+
+from app.settings import MAX_RECENT, Settings, settings_path
+
+
+def test_settings_persist_and_reload(config_dir):
+    s = Settings(device="cpu", precision="float32", memory_mb=2048, tile_size=128, panels=["bicubic", "lte"])
+    s.add_recent("/tmp/a.png")
+    s.save()
+    assert settings_path().parent == config_dir
+    again = Settings.load()
+    assert again == s
+
+
+def test_missing_or_damaged_files_give_defaults(config_dir):
+    assert Settings.load() == Settings()
+    config_dir.mkdir(parents=True)
+    settings_path().write_text("{not json", encoding="utf-8")
+    assert Settings.load() == Settings()
+    settings_path().write_text(json.dumps({"tile_size": 300, "memory_mb": "lots", "heatmap": 1,
+                                           "panels": ["bicubic", 3], "precision": "int4"}), encoding="utf-8")
+    loaded = Settings.load()
+    assert (loaded.tile_size, loaded.memory_mb, loaded.heatmap, loaded.panels, loaded.precision) == \
+        (256, 1024, False, Settings().panels, "float32")
+
+
+def test_recent_files_are_unique_and_bounded(tmp_path):
+    s = Settings()
+    for i in range(MAX_RECENT + 3):
+        s.add_recent(str(tmp_path / f"{i}.png"))
+    s.add_recent(str(tmp_path / "5.png"))
+    assert len(s.recent_files) == MAX_RECENT
+    assert s.recent_files[0].endswith("5.png") and len(set(s.recent_files)) == MAX_RECENT
