@@ -31,7 +31,7 @@ from app.preview_image import PreviewImage, build_preview
 from app.scheduler import TileScheduler
 from app.settings import Settings
 from app.view_model import ViewModel
-from app.weights_import import import_weights
+from sr_core.registry import install_official
 from app.zoom_text import FIT, format_zoom, parse_zoom
 
 #: rows × columns of the panel grid for each panel count
@@ -536,7 +536,7 @@ class MainWindow(QMainWindow):
             return
         method = names[labels.index(label)]
         self.statusBar().showMessage(f"Importing {Path(path).name}…")
-        self.loader.run(lambda: import_weights(path, method),
+        self.loader.run(lambda: install_official(path, method),
                         lambda out: self._on_imported(method, out),
                         lambda err: self.messages.show_message("error", f"Import failed: {err}"))
 

@@ -155,18 +155,12 @@ def _describe(name: str) -> dict[str, Any]:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from sr_core import checkpoints
-    from sr_core.registry import get_info, user_checkpoints_dir
+    from sr_core.checkpoints import CheckpointError
+    from sr_core.registry import get_info, install_official
 
     try:
-        info = get_info(args.method)
-        model, meta = checkpoints.import_official(args.pth)
-    except (ValueError, checkpoints.CheckpointError) as err:
+        out = install_official(args.pth, args.method, args.output)
+    except (ValueError, CheckpointError) as err:
         raise UserError(str(err)) from err
-    if model.arch != info.arch:
-        raise UserError(f"{args.pth.name} holds a {model.arch} model; {info.display_name} needs {info.arch}")
-    out = args.output or user_checkpoints_dir() / f"{args.method}.safetensors"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    checkpoints.save(out, model, {**meta, "method": args.method})
-    print(f"imported {args.pth.name} as {info.display_name} → {out}")
+    print(f"imported {args.pth.name} as {get_info(args.method).display_name} → {out}")
     return 0

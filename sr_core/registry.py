@@ -138,3 +138,19 @@ def load_method(name: str, checkpoint: str | os.PathLike | None = None, *,
         raise MissingWeightsError(f"{path.name} holds untrained (random) weights; refusing to "
                                   f"present them as {info.display_name}.")
     return model, meta
+
+
+def install_official(pth: str | os.PathLike, method: str, out: str | os.PathLike | None = None) -> Path:
+    """Convert an official LIIF/LTE/CLIT ``.pth`` into ``method``'s checkpoint.
+
+    Writes the user's checkpoint for ``method`` (or ``out``) and returns its path; raises
+    ``CheckpointError`` or ``ValueError`` with a readable message.
+    """
+    info = get_info(method)
+    model, meta = checkpoints.import_official(pth)
+    if model.arch != info.arch:
+        raise checkpoints.CheckpointError(
+            f"{Path(pth).name} holds a {model.arch} model; {info.display_name} needs {info.arch}.")
+    path = Path(out) if out else user_checkpoints_dir() / f"{method}.safetensors"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return checkpoints.save(path, model, {**meta, "method": method})

@@ -10,7 +10,7 @@ from sr_core.registry import MissingWeightsError
 
 from app.dialogs.about_dialog import AboutDialog
 from app.layers import Kind
-from app.weights_import import import_weights
+from sr_core.registry import install_official
 
 
 def still_works(qtbot, window) -> None:
@@ -81,7 +81,7 @@ def test_importing_a_file_that_is_not_a_checkpoint_explains_why(tmp_path):
     bad = tmp_path / "weights.pth"
     bad.write_bytes(b"definitely not a checkpoint")
     with pytest.raises(CheckpointError, match="weights.pth"):
-        import_weights(str(bad), "liif")
+        install_official(str(bad), "liif")
 
 
 def test_the_about_dialog_lists_papers_and_weight_status(qtbot):
