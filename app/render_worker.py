@@ -10,14 +10,11 @@ GUI thread; results come back through queued signals.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import threading
 import traceback
-import uuid
 from collections import deque
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -27,6 +24,7 @@ from PySide6.QtGui import QImage
 
 from sr_core import metrics
 from sr_core.devices import PRECISIONS
+from sr_core.files import atomic_target
 from sr_core.imaging import to_uint8
 from sr_core.render import Rect, Renderer, RenderCancelled, RenderError
 
@@ -49,14 +47,8 @@ def to_qimage(rgb: np.ndarray) -> QImage:
 
 def write_png(path: str, pixels: np.ndarray) -> None:
     """Save uint8 RGB atomically (temporary file, then rename)."""
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
+    with atomic_target(path) as tmp:
         Image.fromarray(pixels).save(tmp, "PNG")
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 class RenderWorker(QObject):

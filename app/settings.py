@@ -14,6 +14,7 @@ from pathlib import Path
 import platformdirs
 
 from sr_core.devices import PRECISIONS
+from sr_core.files import atomic_target
 
 MAX_RECENT = 10
 TILE_SIZES = (128, 256, 512)
@@ -57,9 +58,8 @@ class Settings:
         """Write atomically; the folder is created when needed."""
         path = path or settings_path()
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        with atomic_target(path) as tmp:
+            tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
 
     @staticmethod
     def load(path: Path | None = None) -> "Settings":

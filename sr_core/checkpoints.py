@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from safetensors.torch import load_file, safe_open, save_file
 
 from sr_core.methods.base import SRMethod
 from sr_core.architectures import ARCHITECTURES, build
+from sr_core.files import atomic_target
 
 FORMAT = "zoomsr-checkpoint/1"
 #: official model names → our architectures (official code bases that published weights)
@@ -42,14 +42,8 @@ def save(path: str | os.PathLike, model: SRMethod, meta: dict[str, Any], *,
     header = {"format": FORMAT, "arch": model.arch, "config": model.config(), **meta}
     tensors = {k: (v.to(dtype) if dtype is not None and v.is_floating_point() else v)
                .detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata={"zoomsr": json.dumps(header)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_target(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"zoomsr": json.dumps(header)})
     return path
 
 

@@ -11,7 +11,6 @@ import io
 import os
 import struct
 import threading
-import uuid
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,8 @@ from typing import BinaryIO
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from sr_core.files import atomic_target
 
 try:
     from PIL import ImageCms
@@ -289,15 +290,8 @@ def save_png(
 ) -> None:
     """Save [0, 1] pixels as an 8- or 16-bit PNG, atomically (temp file + ``os.replace``)."""
     data = _encode_png(pixels, bits, alpha)
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_target(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def image_to_tensor(pixels: np.ndarray) -> torch.Tensor:

@@ -1,0 +1,102 @@
+"""Fixtures of the training tests: synthetic images and tiny recipes derived from the shipped ones."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from training.recipe import CONFIG_DIR, Recipe, merge, parse
+
+ENCODER = {"encoder": "edsr-baseline", "encoder_args": {"n_resblocks": 1, "n_feats": 8}}
+TINY_MODELS: dict[str, dict[str, Any]] = {
+    "liif": {**ENCODER, "hidden": [32, 32]},
+    "cisrgan": {**ENCODER, "hidden": [32, 32]},
+    "ultrasr": {**ENCODER, "hidden_dim": 32, "n_hidden": 3, "n_freqs": 4},
+    "ipe": {**ENCODER, "hidden_dim": 32, "n_hidden": 2, "n_freqs": 4},
+    "lte": {**ENCODER, "hidden_dim": 32, "hidden": [32]},
+    "diif": {**ENCODER, "coarse_hidden": [32, 32], "fine_hidden": [32]},
+    "clit": {**ENCODER, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [32]},
+}
+TINY_SAMPLERS = {"pixels": {"lr_size": 8, "pixels": 32}, "full": {"hr_size": 24},
+                 "window": {"lr_size": 16, "window": 16}}
+
+
+@pytest.fixture(autouse=True)
+def one_thread() -> Iterator[None]:
+    """One intra-op thread: tiny models run fastest so, and the CPU is shared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def smooth_image(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A smooth random colour image (bicubic upsampling of coarse noise), uint8."""
+    coarse = (rng.random((h // 8 + 2, w // 8 + 2, 3)) * 255).astype(np.uint8)
+    return np.asarray(Image.fromarray(coarse).resize((w, h), Image.BICUBIC))
+
+
+@pytest.fixture(scope="session")
+def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Six 64×64 synthetic training images (one 64×80) in a folder."""
+    root = tmp_path_factory.mktemp("data") / "synthetic"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        Image.fromarray(smooth_image(rng, 64, 80 if i == 5 else 64)).save(root / f"img{i}.png")
+    return root
+
+
+@pytest.fixture(scope="session")
+def val_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("val", numbered=False) / "HR"
+    root.mkdir()
+    rng = np.random.default_rng(1)
+    for i in range(2):
+        Image.fromarray(smooth_image(rng, 32, 32)).save(root / f"val{i}.png")
+    return root
+
+
+def shipped_raw(method: str) -> dict[str, Any]:
+    with open(CONFIG_DIR / "zoomsr" / f"{method}-edsr.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+@pytest.fixture
+def tiny_raw(image_dir: Path, val_dir: Path) -> Callable[..., dict[str, Any]]:
+    """The shipped recipe of ``method`` shrunk to a tiny model, tiny patches, batch 4,
+    lr 1e-3 and ``steps`` iterations per phase (CLIT: LIT then CLIT-2), as a TOML table."""
+
+    def make(method: str, steps: int = 200, **over: Any) -> dict[str, Any]:
+        raw = shipped_raw(method)
+        kind = raw["sampler"]["kind"]
+        tiny = {"data": {"train": [str(image_dir)]},
+                "validation": {"hr_dir": str(val_dir)},
+                "model": {"config": TINY_MODELS[method]},
+                "sampler": TINY_SAMPLERS[kind],
+                "optim": {"batch": 4, "steps": steps, "lr": 1e-3, "milestones": []},
+                "loop": {"log_every": 1, "checkpoint_every": 10_000, "validate_every": 10_000,
+                         "workers": 0},
+                "export": {"dtype": "float32"}}
+        if method == "cisrgan":
+            tiny["init"] = {"checkpoint": ""}
+            tiny["loss"] = {"gan": {"features": 4}, "perceptual": {"widths": [4, 4, 8, 8, 8]}}
+        raw = merge(raw, tiny)
+        if "phases" in raw:  # LIT, then one cumulative CLIT-2 phase
+            raw["phases"] = [merge(ph, {"optim": {"steps": steps, "milestones": []}})
+                             for ph in raw["phases"][:2]]
+        return merge(raw, over)
+
+    return make
+
+
+@pytest.fixture
+def tiny_recipe(tiny_raw: Callable[..., dict[str, Any]]) -> Callable[..., Recipe]:
+    return lambda method, steps=200, **over: parse(tiny_raw(method, steps, **over))

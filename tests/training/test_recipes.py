@@ -1,0 +1,126 @@
+"""Recipes: every file parses, the paper recipes follow METHODS_SPEC §4.2, and each shipped
+(zoomsr) recipe has its paper recipe's structure on ../shared/data/train."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from sr_core.registry import METHODS
+from training.recipe import (REPO_ROOT, SHIPPED_RECIPES, RecipeError, ScaleDist, list_configs,
+                             load_recipe, parse)
+
+LIIF_FLIPS = ("hflip", "vflip", "transpose")
+EVERY_200K = (200_000, 400_000, 600_000, 800_000)
+
+
+def test_every_recipe_parses_and_every_method_has_a_shipped_one() -> None:
+    names = list_configs()
+    assert len(names) == 20
+    for name in names:
+        load_recipe(name)
+    assert set(SHIPPED_RECIPES) == set(METHODS) - {"bicubic"}
+    assert all(f"{n}" in names for n in SHIPPED_RECIPES.values())
+
+
+@pytest.mark.parametrize("name, low", [(f"{m}-{e}", 2.0 if m == "ultrasr" else 1.0)
+                                       for m in ("liif", "ultrasr", "ipe", "lte")
+                                       for e in ("edsr", "rdn")])
+def test_liif_protocol_recipes(name: str, low: float) -> None:
+    """LIIF, UltraSR (U(2, 4)), IPE-LIIF, LTE: LR 48, 2304 pixels, batch 16, 1000 × 1000 its."""
+    r = load_recipe(f"paper/{name}")
+    (phase,) = r.phases
+    s, o = phase.sampler, phase.optim
+    assert (s.kind, s.lr_size, s.pixels, s.scale_per) == ("pixels", 48, 2304, "sample")
+    assert s.augment == LIIF_FLIPS
+    assert s.scales == (ScaleDist(uniform=(low, 4.0)),)
+    assert (o.batch, o.steps, o.lr, o.betas) == (16, 1_000_000, 1e-4, (0.9, 0.999))
+    assert (o.milestones, o.gamma) == (EVERY_200K, 0.5)
+    assert phase.model.config["encoder"] == ("rdn" if name.endswith("rdn") else "edsr-baseline")
+    assert phase.loss.l1 == 1.0 and phase.loss.gan is None
+    assert r.data[0].name == "DIV2K_train_HR"
+
+
+def test_diif_recipe() -> None:
+    (phase,) = load_recipe("paper/diif-edsr").phases
+    s, o = phase.sampler, phase.optim
+    assert (s.kind, s.hr_size, s.scale_per, s.augment) == ("full", 192, "batch", ("hflip", "rot90"))
+    assert s.scales == (ScaleDist(choice=(2.0, 2.5, 3.0, 3.5, 4.0)),)
+    assert (o.batch, o.steps, o.milestones, o.gamma) == (16, 1_000_000, EVERY_200K, 0.5)
+
+
+def test_clit_cumulative_recipe() -> None:
+    r = load_recipe("paper/clit-edsr")
+    assert r.seed == 2454
+    assert [p.name for p in r.phases] == ["lit", "clit-2", "clit-3"]
+    assert [p.model.config["n_stages"] for p in r.phases] == [1, 2, 3]
+    assert [p.init_previous for p in r.phases] == [False, True, True]
+    assert [p.sampler.stage_cycle for p in r.phases] == [(1,), (2, 1), (3, 1, 2)]
+    assert [p.optim.steps for p in r.phases] == [1_000_000, 1_000_000, 1_500_000]
+    assert r.phases[2].optim.milestones == (300_000, 600_000, 900_000, 1_200_000)
+    u14, u12 = ScaleDist(uniform=(1.0, 4.0)), ScaleDist(uniform=(1.0, 2.0))
+    assert r.phases[2].sampler.scales == (u14, u14, u12)
+    for p in r.phases:
+        s = p.sampler
+        assert (s.kind, s.lr_size, s.pixels, s.scale_per) == ("pixels", 48, 2304, "batch")
+        assert s.augment == LIIF_FLIPS
+        assert (p.optim.batch, p.optim.lr) == (32, 1e-4)
+        assert p.model.config["base_dim"] == 256
+
+
+def test_cisrgan_recipe() -> None:
+    r = load_recipe("paper/cisrgan-rdn")
+    (phase,) = r.phases
+    assert r.method == "cisrgan" and phase.model.arch == "liif"
+    assert phase.model.config == {"encoder": "rdn"}
+    assert r.init_required and not r.init_checkpoint
+    s, o, loss = phase.sampler, phase.optim, phase.loss
+    assert (s.kind, s.lr_size, s.window, s.scale_per) == ("window", 64, 64, "sample")
+    assert s.scales == (ScaleDist(uniform=(1.0, 4.0)),)
+    assert (o.batch, o.steps, o.lr) == (16, 75_000, 1e-4)
+    assert (loss.l1, loss.gan.weight, loss.perceptual.weight) == (1e-2, 5e-3, 1.0)
+    assert loss.perceptual.layer == 34
+    assert loss.gan.lr == 1e-4
+
+
+@pytest.mark.parametrize("method", sorted(SHIPPED_RECIPES))
+def test_shipped_recipes_follow_their_paper_recipe(method: str) -> None:
+    """Same sampler, model, losses and optimiser; own data, iteration count (milestones at
+    20/40/60/80 %), logging cadence and float16 export."""
+    ours = load_recipe(SHIPPED_RECIPES[method])
+    paper = load_recipe(f"paper/{method}-{'rdn' if method == 'cisrgan' else 'edsr'}")
+    assert ours.method == paper.method and ours.seed == paper.seed
+    assert ours.data == ((REPO_ROOT.parent / "shared" / "data" / "train").resolve(),)
+    assert ours.export_dtype == "float16" and ours.validation_dir == paper.validation_dir
+    assert any("../shared/data/train" in note for note in ours.deviations)
+    assert [p.name for p in ours.phases] == [p.name for p in paper.phases]
+    for a, b in zip(ours.phases, paper.phases):
+        assert a.sampler == b.sampler and a.loss == b.loss and a.init_previous == b.init_previous
+        assert a.model.arch == b.model.arch
+        if method != "cisrgan":  # the shipped CiSRGAN uses the shipped LIIF's EDSR generator
+            assert a.model.config == b.model.config
+        assert replace(a.optim, steps=0, milestones=()) == replace(b.optim, steps=0, milestones=())
+        if b.optim.milestones:
+            assert a.optim.milestones == tuple(a.optim.steps * k // 5 for k in range(1, 5))
+        assert a.optim.steps < b.optim.steps
+    if method == "cisrgan":
+        assert ours.init_checkpoint == "liif"
+
+
+def test_recipe_errors_name_the_key() -> None:
+    raw = {"name": "x", "method": "liif", "data": {"train": ["d"]},
+           "model": {"arch": "liif"}, "optim": {"batch": 2, "steps": 3, "lr": 1e-4},
+           "sampler": {"kind": "pixels", "scales": [{"uniform": [1, 4]}]}}
+    assert parse(raw).phases[0].sampler.lr_size == 48
+    with pytest.raises(RecipeError, match="unknown key.*optim.*lrr"):
+        parse({**raw, "optim": {**raw["optim"], "lrr": 1}})
+    with pytest.raises(RecipeError, match="architecture 'liif', not 'lte'"):
+        parse({**raw, "model": {"arch": "lte"}})
+    with pytest.raises(RecipeError, match="scale_per"):
+        parse({**raw, "sampler": {"kind": "full", "scales": [{"choice": [2, 3]}]}})
+    with pytest.raises(RecipeError, match="only meaningful for CLIT"):
+        parse({**raw, "sampler": {"kind": "pixels", "scale_per": "batch",
+                                  "scales": [{"uniform": [1, 4]}, {"uniform": [1, 4]}]}})
+    with pytest.raises(RecipeError, match="pixels"):
+        parse({**raw, "sampler": {"kind": "pixels", "pixels": 3000, "scales": [{"uniform": [1, 4]}]}})
