@@ -8,8 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from sr_core.coords import Queries, home_index, make_coord
-from sr_core.methods.base import CropGeometry
+from sr_core.coords import Queries, make_coord
 from sr_core.methods.ultrasr import UltraSR, spatial_encoding
 
 TINY = dict(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden_dim=16)
@@ -35,34 +34,6 @@ def out_size(lr: torch.Tensor, scale: float) -> tuple[int, int]:
 def full_render(model: UltraSR, lr: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
     with torch.no_grad():
         return model(lr, Queries.grid(out_h, out_w, (0, out_h), (0, out_w))).reshape(out_h, out_w, 3)
-
-
-def crop_render(model, lr, out_h, out_w, rows, cols):
-    """Render ``rows × cols`` from an encoder crop with the margins the renderer keeps."""
-    _, _, h, w = lr.shape
-    margin = model.query_margin(out_h / h) + model.prep_radius
-    radius = model.encoder_radius
-
-    def spans(lo, hi, out_n, n):
-        a = int(home_index(torch.tensor(lo), out_n, n))
-        b = int(home_index(torch.tensor(hi - 1), out_n, n)) + 1
-        feat_span = (max(a - margin, 0), min(b + margin, n))
-        return feat_span, (max(a - margin - radius, 0), min(b + margin + radius, n))
-
-    (fy0, fy1), (ey0, ey1) = spans(*rows, out_h, h)
-    (fx0, fx1), (ex0, ex1) = spans(*cols, out_w, w)
-    with torch.no_grad():
-        feat = model.encode(lr[..., ey0:ey1, ex0:ex1])[..., fy0 - ey0:fy1 - ey0, fx0 - ex0:fx1 - ex0]
-        fc = model.prepare(feat, lr[..., fy0:fy1, fx0:fx1], CropGeometry(fy0, fx0, h, w))
-        out = model.query(fc, Queries.grid(out_h, out_w, rows, cols))
-    return out.reshape(rows[1] - rows[0], cols[1] - cols[0], 3)
-
-
-def rects(out_h: int, out_w: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
-    """Corners (touching every image border) and one interior rectangle."""
-    cy, cx = out_h // 2, out_w // 2
-    return [((0, 7), (0, 9)), ((0, 5), (out_w - 7, out_w)), ((out_h - 5, out_h), (0, 6)),
-            ((out_h - 6, out_h), (out_w - 8, out_w)), ((cy - 4, cy + 3), (cx - 5, cx + 4))]
 
 
 def nearest(t: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
@@ -134,24 +105,6 @@ def test_matches_naive_formulation(model: UltraSR, lr: torch.Tensor) -> None:
         with torch.no_grad():
             ref = naive_forward(model, small, out_h, out_w)
         assert (full_render(model, small, out_h, out_w) - ref).abs().max() <= 1e-5
-
-
-@pytest.mark.parametrize("scale", SCALES)
-def test_crop_exactness(model: UltraSR, lr: torch.Tensor, scale: float) -> None:
-    out_h, out_w = out_size(lr, scale)
-    full = full_render(model, lr, out_h, out_w)
-    for rows, cols in rects(out_h, out_w):
-        crop = crop_render(model, lr, out_h, out_w, rows, cols)
-        assert (crop - full[rows[0]:rows[1], cols[0]:cols[1]]).abs().max() <= 1e-5, (rows, cols)
-
-
-def test_chunk_invariance(model: UltraSR, lr: torch.Tensor) -> None:
-    out_h, out_w = out_size(lr, 4.0)
-    q = Queries.grid(out_h, out_w, (0, out_h), (0, out_w))
-    with torch.no_grad():
-        whole = model(lr, q)
-        parts = torch.cat([model(lr, part) for part in q.split(1000)], dim=1)
-    assert (whole - parts).abs().max() <= 1e-6
 
 
 def test_encoding_is_float32_and_ordered() -> None:
