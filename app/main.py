@@ -44,6 +44,7 @@ def run(args: list[str]) -> int:
         qInstallMessageHandler(_quiet_offscreen)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("ZoomSR")
+    app.setDesktopFileName("zoomsr")  # lets Wayland match the window to zoomsr.desktop's icon
     app.setWindowIcon(app_icon())
     theme.apply_theme(app)
     splash = None if opts.headless else _splash()
