@@ -32,8 +32,6 @@ from app.jobs import ExportItem, Job, MetricsJob, MetricsResult, TileJob, TileRe
 from app.method_provider import MethodProvider
 from app.tiles import TileKey
 
-#: queries per chunk on the CPU: small, so that stale work stops within a fraction of a second
-CPU_CHUNK = 4096
 #: rows rendered at a time by exports (bounds their float memory)
 EXPORT_STRIP = 256
 
@@ -73,7 +71,7 @@ class RenderWorker(QObject):
         self.device = torch.device(device)
         self.precision = precision
         self.cache_bytes = cache_bytes
-        self.chunk = chunk or (CPU_CHUNK if self.device.type == "cpu" else None)
+        self.chunk = chunk  # None: the renderer's per-device default (small on CPUs)
         self._lock = threading.Lock()
         self._jobs: deque[Job] = deque()
         self._current: Job | None = None

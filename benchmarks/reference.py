@@ -1,22 +1,89 @@
-"""The papers' reference formulation of LIIF-style queries, kept apart from ``sr_core``.
+"""The papers' reference formulations of the implicit functions, kept apart from ``sr_core``.
 
 This is how the official LIIF code evaluates the implicit function: unfold the feature map,
 fetch codes with ``grid_sample(mode='nearest')`` for each of the four ensemble branches,
 run the full MLP on ``[unfolded code, rel, rel_cell]`` per query, blend, and decode in
 chunks of 30 000 queries in float32. The benchmarks time it against ``sr_core``'s fast path
 and the tests check that both give the same pixels.
+
+The same per-query formulation is written out for the LIIF family:
+
+* UltraSR and IPE-LIIF (no official code): LIIF's formulation with their decoders, every
+  layer applied to its full concatenated input;
+* LTE: the official ``gen_feat`` + ``query_rgb`` (coef/freq maps per image, per query the
+  Fourier features, the MLP, the ensemble and the bilinear base);
+* DIIF (no official code): the paper's function evaluated per output pixel, LIIF style —
+  explicit 4×4-unfolded vertex codes, the full coarse MLP for each of the four vertices of
+  every pixel (the paper shares it per slice of ``u ≈ s`` pixels), slice ensemble, fine MLP.
+
+``reference_features`` does the per-image work (encoder and per-image maps), and
+``reference_query`` the per-query work, in chunks of ``CHUNK``.
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from sr_core.coords import make_coord
+from sr_core.coords import Queries, make_coord
+from sr_core.methods.base import SRMethod
+from sr_core.methods.diif import CORNERS, DIIF, VERTICES, local_coord, slice_layout
+from sr_core.methods.ipe import IPELIIF
 from sr_core.methods.liif import LIIF
+from sr_core.methods.lte import LTE
+from sr_core.methods.ultrasr import UltraSR
 
 CHUNK = 30_000
+#: architectures with a reference formulation
+REFERENCE_ARCHS = ("liif", "ultrasr", "ipe", "lte", "diif")
+
+
+def _feat_coord(feat: Tensor) -> Tensor:
+    """``(B, 2, h, w)`` centres of the feature pixels, (y, x), like the official code."""
+    h, w = feat.shape[-2:]
+    grid = torch.stack(torch.meshgrid(make_coord(h, device=feat.device),
+                                      make_coord(w, device=feat.device), indexing="ij"))
+    return grid[None].expand(feat.shape[0], 2, h, w)
+
+
+def _nearest(t: Tensor, grid: Tensor) -> Tensor:
+    """``grid_sample(nearest)`` of ``t`` at ``grid`` ``(B, 1, N, 2)`` (x, y) → ``(B, N, C)``."""
+    return F.grid_sample(t, grid, mode="nearest", align_corners=False)[:, :, 0].permute(0, 2, 1)
+
+
+def _ensemble(feat: Tensor, coord: Tensor, local_ensemble: bool = True) -> Iterator[tuple[Tensor, Tensor]]:
+    """The official local-ensemble loop: per branch, the grid and ``rel`` of each query."""
+    h, w = feat.shape[-2:]
+    shifts = (-1, 1) if local_ensemble else (0,)
+    eps = 1e-6 if local_ensemble else 0.0
+    feat_coord = _feat_coord(feat)
+    for vy in shifts:
+        for vx in shifts:
+            c_ = coord.clone()
+            c_[..., 0] += vy / h + eps
+            c_[..., 1] += vx / w + eps
+            c_.clamp_(-1 + 1e-6, 1 - 1e-6)
+            grid = c_.flip(-1).unsqueeze(1)
+            rel = (coord - _nearest(feat_coord, grid)) * coord.new_tensor([h, w])
+            yield grid, rel
+
+
+def _blend(preds: list[Tensor], areas: list[Tensor]) -> Tensor:
+    """The official area-weighted blend (each branch weighted by the opposite area)."""
+    if len(preds) == 1:
+        return preds[0]
+    total = torch.stack(areas).sum(0)
+    areas = areas[::-1]
+    return sum(p * (a / total)[..., None] for p, a in zip(preds, areas, strict=True))
+
+
+def _area(rel: Tensor) -> Tensor:
+    return (rel[..., 0] * rel[..., 1]).abs() + 1e-9
 
 
 def liif_query_reference(model: LIIF, feat: Tensor, coord: Tensor, cell: Tensor) -> Tensor:
@@ -25,32 +92,14 @@ def liif_query_reference(model: LIIF, feat: Tensor, coord: Tensor, cell: Tensor)
         b, c, h, w = feat.shape
         feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
     h, w = feat.shape[-2:]
-    shifts = (-1, 1) if model.local_ensemble else (0,)
-    eps = 1e-6 if model.local_ensemble else 0.0
-    feat_coord = torch.stack(torch.meshgrid(make_coord(h, device=feat.device),
-                                            make_coord(w, device=feat.device), indexing="ij"))
-    feat_coord = feat_coord[None].expand(feat.shape[0], 2, h, w)
     preds, areas = [], []
-    for vy in shifts:
-        for vx in shifts:
-            c_ = coord.clone()
-            c_[..., 0] += vy / h + eps
-            c_[..., 1] += vx / w + eps
-            c_.clamp_(-1 + 1e-6, 1 - 1e-6)
-            grid = c_.flip(-1).unsqueeze(1)
-            q_feat = F.grid_sample(feat, grid, mode="nearest", align_corners=False)[:, :, 0].permute(0, 2, 1)
-            q_coord = F.grid_sample(feat_coord, grid, mode="nearest", align_corners=False)[:, :, 0].permute(0, 2, 1)
-            rel = (coord - q_coord) * coord.new_tensor([h, w])
-            inp = [q_feat, rel]
-            if model.cell_decode:
-                inp.append(cell * cell.new_tensor([h, w]))
-            preds.append(model.imnet(torch.cat(inp, dim=-1)))
-            areas.append((rel[..., 0] * rel[..., 1]).abs() + 1e-9)
-    if len(preds) == 1:
-        return preds[0]
-    total = torch.stack(areas).sum(0)
-    areas = areas[::-1]
-    return sum(p * (a / total)[..., None] for p, a in zip(preds, areas))
+    for grid, rel in _ensemble(feat, coord, model.local_ensemble):
+        inp = [_nearest(feat, grid), rel]
+        if model.cell_decode:
+            inp.append(cell * cell.new_tensor([h, w]))
+        preds.append(model.imnet(torch.cat(inp, dim=-1)))
+        areas.append(_area(rel))
+    return _blend(preds, areas)
 
 
 def liif_render_reference(model: LIIF, lr: Tensor, out_h: int, out_w: int) -> Tensor:
@@ -63,3 +112,137 @@ def liif_render_reference(model: LIIF, lr: Tensor, out_h: int, out_w: int) -> Te
         cell = coord.new_tensor([2 / out_h, 2 / out_w]).expand_as(coord)
         return torch.cat([liif_query_reference(model, feat, coord[:, i:i + CHUNK], cell[:, i:i + CHUNK])
                           for i in range(0, coord.shape[1], CHUNK)], dim=1)
+
+
+def ultrasr_query_reference(model: UltraSR, feat: Tensor, coord: Tensor, cell: Tensor) -> Tensor:
+    """UltraSR per query: LIIF's formulation, ``e = [rel, φ(rel)]`` concatenated into every
+    hidden layer's input, residuals from two layers below on odd layers from L3 on."""
+    b, c, h, w = feat.shape
+    feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
+    rel_cell = cell * cell.new_tensor([h, w])
+    preds, areas = [], []
+    for grid, rel in _ensemble(feat, coord):
+        e = torch.cat([rel] + [torch.cat([torch.sin(f * rel), torch.cos(f * rel)], -1)
+                               for f in model.freqs], -1)
+        hid = F.relu(model.hidden[0](torch.cat([_nearest(feat, grid), e, rel_cell], -1)))
+        outs = [hid]
+        for k, layer in enumerate(model.hidden[1:], start=1):
+            pre = layer(torch.cat([hid, e], -1))
+            hid = F.relu(pre + outs[k - 2] if k % 2 == 0 else pre)
+            outs.append(hid)
+        preds.append(model.out(hid))
+        areas.append(_area(rel))
+    return _blend(preds, areas)
+
+
+def ipe_query_reference(model: IPELIIF, feat: Tensor, coord: Tensor, cell: Tensor) -> Tensor:
+    """IPE-LIIF per query: ``x = [unfolded code, IPE(rel, rel_cell/2)]`` concatenated into
+    every hidden layer's input."""
+    b, c, h, w = feat.shape
+    feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
+    radius = cell * cell.new_tensor([h, w]) / 2
+    preds, areas = [], []
+    for grid, rel in _ensemble(feat, coord):
+        ipe = []
+        for level in range(model.n_freqs):
+            omega = 2 ** level * math.pi
+            damp = torch.sin(omega * radius) / (omega * radius)
+            ipe += [torch.sin(omega * rel) * damp, torch.cos(omega * rel) * damp]
+        x = torch.cat([_nearest(feat, grid)] + ipe, -1)
+        hid = F.relu(model.hidden[0](x))
+        for layer in model.hidden[1:]:
+            hid = F.relu(layer(torch.cat([hid, x], -1)))
+        preds.append(model.out(hid))
+        areas.append(_area(rel))
+    return _blend(preds, areas)
+
+
+def lte_query_reference(model: LTE, coef: Tensor, freq: Tensor, lr: Tensor, coord: Tensor,
+                        cell: Tensor) -> Tensor:
+    """The official LTE ``query_rgb`` on the per-image ``coef``/``freq`` maps of ``gen_feat``.
+
+    ``cell`` is the official test protocol's (already enlarged above ×4 when ``cell_clip``).
+    """
+    h, w = coef.shape[-2:]
+    rel_cell = cell * cell.new_tensor([h, w])
+    bs, q = coord.shape[:2]
+    preds, areas = [], []
+    for grid, rel in _ensemble(coef, coord):
+        q_coef, q_freq = _nearest(coef, grid), _nearest(freq, grid)
+        q_freq = torch.stack(torch.split(q_freq, 2, dim=-1), dim=-1)
+        q_freq = torch.sum(q_freq * rel.unsqueeze(-1), dim=-2)
+        q_freq = q_freq + model.phase(rel_cell.reshape(bs * q, -1)).view(bs, q, -1)
+        q_freq = torch.cat((torch.cos(math.pi * q_freq), torch.sin(math.pi * q_freq)), dim=-1)
+        preds.append(model.imnet(q_coef * q_freq))
+        areas.append(_area(rel))
+    base = F.grid_sample(lr, coord.flip(-1).unsqueeze(1), mode="bilinear", padding_mode="border",
+                         align_corners=False)[:, :, 0].permute(0, 2, 1)
+    return _blend(preds, areas) + base
+
+
+def diif_query_reference(model: DIIF, codes: Tensor, lr_size: tuple[int, int],
+                         q: Queries) -> Tensor:
+    """DIIF per output pixel on the explicit corner codes ``(B, (h+1)(w+1), 16C)`` of an
+    ``lr_size = (h, w)`` image.
+
+    Every pixel runs the coarse MLP for the four vertices of its home LR pixel on
+    ``[z_t, x_first − v_t, x_last − v_t, rel_cell]`` (its slice's first and last pixel),
+    blends them with ``w_t = |(x − v_t')_y (x − v_t')_x| / 4`` and runs the fine MLP on
+    ``[blend, x]``.
+    """
+    out_h, out_w = int(q.out_h[0]), int(q.out_w[0])
+    h, w = lr_size
+    lay = slice_layout(q.iy, q.ix, q.out_h, q.out_w, h, w)
+
+    def rel(iy: Tensor, ix: Tensor) -> Tensor:
+        return torch.stack([local_coord(iy, lay.gy, out_h, h), local_coord(ix, lay.gx, out_w, w)], -1)
+
+    x, first, last = rel(q.iy, q.ix), rel(lay.first_y, lay.first_x), rel(lay.last_y, lay.last_x)
+    rel_cell = (q.cell() * q.cell().new_tensor([h, w])).expand_as(x)
+    vertices = x.new_tensor(VERTICES)
+    coarse = []
+    for v, (oy, ox) in zip(vertices, CORNERS, strict=True):
+        index = (lay.gy + oy) * (w + 1) + (lay.gx + ox)
+        z = torch.gather(codes, 1, index[..., None].expand(-1, -1, codes.shape[-1]))
+        inp = [z, first - v, last - v]
+        if model.cell_decode:
+            inp.append(rel_cell)
+        coarse.append(F.relu(model.coarse(torch.cat(inp, -1))))
+    weights = (x[..., None, :] + vertices).prod(-1).abs() / 4  # vertex t: diagonal of t' = −v_t
+    blended = sum(weights[..., t, None] * coarse[t] for t in range(len(coarse)))
+    return model.fine(torch.cat([blended, x], -1))
+
+
+def reference_features(model: SRMethod, lr: Tensor) -> dict[str, Any]:
+    """The per-image work of the reference formulation (encoder and per-image maps)."""
+    feat = model.encoder(lr)
+    if isinstance(model, LTE):  # the official gen_feat
+        return {"coef": model.coef(feat), "freq": model.freq(feat), "lr": lr}
+    if isinstance(model, DIIF):
+        # the code of corner (i, j) is LR rows i-2 … i+1 × columns j-2 … j+1, channel-major
+        codes = F.unfold(F.pad(feat, (2, 2, 2, 2)), 4).transpose(1, 2).contiguous()
+        return {"codes": codes, "lr_size": tuple(feat.shape[-2:])}
+    return {"feat": feat}
+
+
+def _query_one(model: SRMethod, maps: dict[str, Any], q: Queries) -> Tensor:
+    coord, cell = q.coord(), q.cell().expand(q.iy.shape[0], q.iy.shape[1], 2)
+    if isinstance(model, LTE):
+        if model.cell_clip:  # the official test protocol: cell · max(s / 4, 1), per axis
+            h, w = maps["lr"].shape[-2:]
+            cell = cell * cell.new_tensor([max(int(q.out_h[0]) / h / 4, 1),
+                                           max(int(q.out_w[0]) / w / 4, 1)])
+        return lte_query_reference(model, maps["coef"], maps["freq"], maps["lr"], coord, cell)
+    if isinstance(model, DIIF):
+        return diif_query_reference(model, maps["codes"], maps["lr_size"], q)
+    fn: dict[type, Callable[..., Tensor]] = {LIIF: liif_query_reference,
+                                             UltraSR: ultrasr_query_reference,
+                                             IPELIIF: ipe_query_reference}
+    return fn[type(model)](model, maps["feat"], coord, cell)
+
+
+def reference_query(model: SRMethod, maps: dict[str, Any], q: Queries,
+                    chunk: int = CHUNK) -> Tensor:
+    """Normalised RGB ``(B, N, 3)`` of queries ``q``, evaluated in chunks of ``chunk``."""
+    with torch.no_grad():
+        return torch.cat([_query_one(model, maps, part) for part in q.split(chunk)], dim=1)

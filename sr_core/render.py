@@ -32,6 +32,11 @@ from sr_core.methods.bicubic import Bicubic
 
 DEFAULT_CACHE_BYTES = 512 * 2**20
 DEFAULT_BLOCK = 256
+#: LR pixels a side of the cached encoder tiles (small: a block's LR footprint is covered
+#: with little excess; the halo is paid per encoded piece of tiles, not per tile)
+DEFAULT_ENCODER_TILE = 32
+#: largest side (LR pixels, halo included) of a region the encoder runs on at once
+MAX_PIECE = 640
 MIN_CHUNK = 256
 
 Cancel = Callable[[], bool]
@@ -83,13 +88,26 @@ _image_keys = itertools.count()
 
 
 class SourceImage:
-    """An LR image as the renderers see it: normalised ``(1, 3, H, W)`` float32 on the CPU."""
+    """An LR image as the renderers see it: normalised ``(1, 3, H, W)`` float32 on the CPU.
+
+    ``pixels``: ``H × W × 3`` RGB, floats in [0, 1] or uint8 (divided by 255). The tensor is
+    filled band by band, so building it allocates nothing else of the image's size (a
+    48-megapixel image: the 576 MB tensor, not three times that in temporaries).
+    """
+
+    #: rows normalised at a time
+    BAND = 256
 
     def __init__(self, pixels: np.ndarray) -> None:
         if pixels.ndim != 3 or pixels.shape[2] != 3:
             raise ValueError(f"expected an H×W×3 RGB array, got shape {pixels.shape}")
-        rgb = torch.from_numpy(np.ascontiguousarray(pixels, dtype=np.float32))
-        self.lr = normalize(rgb.permute(2, 0, 1)[None]).contiguous()
+        height, width = pixels.shape[:2]
+        self.lr = torch.empty((1, 3, height, width), dtype=torch.float32)
+        for top in range(0, height, self.BAND):
+            band = torch.from_numpy(np.ascontiguousarray(pixels[top:top + self.BAND], dtype=np.float32))
+            if pixels.dtype == np.uint8:
+                band /= 255
+            self.lr[0, :, top:top + self.BAND] = normalize(band.permute(2, 0, 1))
         self.key = next(_image_keys)
 
     @property
@@ -134,8 +152,11 @@ class FeatureCache:
 
 
 def default_chunk(device: torch.device) -> int:
-    """Queries per chunk: small enough to cancel quickly on CPU, large enough to fill a GPU."""
-    return 16_384 if device.type == "cpu" else 131_072
+    """Queries per chunk: on a CPU, few enough that a chunk's activations stay in the caches
+    and the C allocator reuses their memory (4 branches × 1024 queries × 256 channels × 4 B
+    = 4 MB; 16 384 queries ran LIIF at half the speed, see docs/BENCHMARKS.md); on a GPU,
+    enough to fill it."""
+    return 1024 if device.type == "cpu" else 131_072
 
 
 def is_out_of_memory(err: BaseException) -> bool:
@@ -153,8 +174,7 @@ class Renderer:
         self.method = method.to(device=self.device, dtype=dtype).eval()
         self.downscaler = Bicubic().to(self.device)
         self.cache = FeatureCache(cache_bytes)
-        radius = method.encoder_radius
-        self.encoder_tile = encoder_tile or (max(128, 2 * radius) if radius else 512)
+        self.encoder_tile = encoder_tile or DEFAULT_ENCODER_TILE
         self.block = block
         self.chunk = chunk or default_chunk(self.device)
 
@@ -169,13 +189,14 @@ class Renderer:
         out = np.empty((rect.height, rect.width, 3), np.float32)
         done, total = 0, rect.height * rect.width
         with torch.inference_mode():
+            self._prefetch(image, out_h, out_w, rect)
             for blk in rect.blocks(self.block):
                 _check(cancel)
                 fc = self._prepare(method, image, out_h, out_w, blk)
                 q = Queries.grid(out_h, out_w, (blk.top, blk.bottom), (blk.left, blk.right),
                                  device=self.device)
                 pieces = []
-                for part in q.split(self.chunk):
+                for part in q.split(self.chunk if method.chunked else blk.height * blk.width):
                     _check(cancel)
                     pieces.append(self._query(method, fc, part))
                     done += part.iy.shape[1]
@@ -186,16 +207,46 @@ class Renderer:
                     blk.left - rect.left:blk.right - rect.left] = rgb.cpu().numpy()
         return out
 
+    def _prefetch(self, image: SourceImage, out_h: int, out_w: int, rect: Rect) -> None:
+        """Encode and cache the LR features that rendering ``rect`` will read, all at once.
+
+        The missing tiles are encoded together, in pieces of up to ``MAX_PIECE`` LR pixels a
+        side, so a multi-block render pays the encoder's halo once per piece instead of once
+        per block that finds tiles missing. Nothing happens below ×1, for methods without an
+        encoder, or when the features would fill more than half of the cache (they would
+        evict each other). (Prefetching a viewer's whole view this way was tried: it delays
+        the first visible tile ~3× for a few % on the last, see docs/BENCHMARKS.md.)
+        """
+        method = self.method
+        if method.encoder is None or out_h < image.height or out_w < image.width:
+            return
+        rows, cols = self._lr_region(method, image, out_h, out_w, rect)
+        element = torch.finfo(method.mlp_dtype).bits // 8
+        size = (rows[1] - rows[0]) * (cols[1] - cols[0]) * method.encoder.out_dim * element
+        if size > self.cache.max_bytes // 2:
+            return
+        t = self.encoder_tile
+        missing = [(ty, tx) for ty in range(rows[0] // t, (rows[1] - 1) // t + 1)
+                   for tx in range(cols[0] // t, (cols[1] - 1) // t + 1)
+                   if self.cache.get((image.key, ty, tx)) is None]
+        if missing:
+            self._encode_tiles(method, image, missing)
+
     def forget(self, image: SourceImage) -> None:
         """Release the cached features of an image that is no longer shown."""
         self.cache.forget(image.key)
 
-    def _prepare(self, method: SRMethod, image: SourceImage, out_h: int, out_w: int,
-                 blk: Rect) -> FeatureCrop:
+    def _lr_region(self, method: SRMethod, image: SourceImage, out_h: int, out_w: int,
+                   rect: Rect) -> tuple[tuple[int, int], tuple[int, int]]:
+        """LR rows and columns that ``method`` reads (and prepares) to render ``rect``."""
         scale = min(out_h / image.height, out_w / image.width)
         reach = method.query_margin(scale) + method.prep_radius
-        rows = _footprint(blk.top, blk.bottom, out_h, image.height, reach)
-        cols = _footprint(blk.left, blk.right, out_w, image.width, reach)
+        return (_footprint(rect.top, rect.bottom, out_h, image.height, reach),
+                _footprint(rect.left, rect.right, out_w, image.width, reach))
+
+    def _prepare(self, method: SRMethod, image: SourceImage, out_h: int, out_w: int,
+                 blk: Rect) -> FeatureCrop:
+        rows, cols = self._lr_region(method, image, out_h, out_w, blk)
         lr = image.lr[..., rows[0]:rows[1], cols[0]:cols[1]].to(self.device)
         feat = lr if method.encoder is None else self._features(method, image, rows, cols)
         return method.prepare(feat, lr, CropGeometry(rows[0], cols[0], image.height, image.width))
@@ -204,28 +255,57 @@ class Renderer:
                   cols: tuple[int, int]) -> Tensor:
         """Encoder features of LR ``rows × cols``, stitched from cached exact tiles."""
         t = self.encoder_tile
+        tiles = {(ty, tx): self.cache.get((image.key, ty, tx))
+                 for ty in range(rows[0] // t, (rows[1] - 1) // t + 1)
+                 for tx in range(cols[0] // t, (cols[1] - 1) // t + 1)}
+        missing = [key for key, tile in tiles.items() if tile is None]
+        if missing:
+            tiles.update(self._encode_tiles(method, image, missing))
         out: Tensor | None = None
-        for ty in range(rows[0] // t, (rows[1] - 1) // t + 1):
-            for tx in range(cols[0] // t, (cols[1] - 1) // t + 1):
-                tile = self._tile(method, image, ty, tx)
-                y0, x0 = ty * t, tx * t
-                if out is None:
-                    out = tile.new_empty(tile.shape[0], tile.shape[1], rows[1] - rows[0], cols[1] - cols[0])
-                sy0, sy1 = max(rows[0], y0), min(rows[1], y0 + tile.shape[-2])
-                sx0, sx1 = max(cols[0], x0), min(cols[1], x0 + tile.shape[-1])
-                out[..., sy0 - rows[0]:sy1 - rows[0], sx0 - cols[0]:sx1 - cols[0]] = \
-                    tile[..., sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
+        for (ty, tx), tile in tiles.items():
+            assert tile is not None
+            y0, x0 = ty * t, tx * t
+            if out is None:
+                out = tile.new_empty(tile.shape[0], tile.shape[1], rows[1] - rows[0], cols[1] - cols[0])
+            sy0, sy1 = max(rows[0], y0), min(rows[1], y0 + tile.shape[-2])
+            sx0, sx1 = max(cols[0], x0), min(cols[1], x0 + tile.shape[-1])
+            out[..., sy0 - rows[0]:sy1 - rows[0], sx0 - cols[0]:sx1 - cols[0]] = \
+                tile[..., sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
         assert out is not None
         return out
 
-    def _tile(self, method: SRMethod, image: SourceImage, ty: int, tx: int) -> Tensor:
-        key = (image.key, ty, tx)
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
+    def _encode_tiles(self, method: SRMethod, image: SourceImage,
+                      keys: list[tuple[int, int]]) -> dict[tuple[int, int], Tensor]:
+        """Encode (and cache) the tiles ``keys`` and the others in their bounding box.
+
+        The box is encoded in pieces of at most ``MAX_PIECE`` LR pixels a side, each with
+        one halo of the encoder's radius around the whole piece rather than one per tile.
+        Every tile is exact whichever piece computes it: its receptive field lies inside the
+        piece, and zero padding applies only at the image's borders.
+        """
         t, r = self.encoder_tile, method.encoder_radius
-        y0, x0 = ty * t, tx * t
-        y1, x1 = min(y0 + t, image.height), min(x0 + t, image.width)
+        span = max(1, (MAX_PIECE - 2 * r) // t)  # tiles per piece side
+        ty0, ty1 = min(k[0] for k in keys), max(k[0] for k in keys) + 1
+        tx0, tx1 = min(k[1] for k in keys), max(k[1] for k in keys) + 1
+        out = {}
+        for py in range(ty0, ty1, span):
+            for px in range(tx0, tx1, span):
+                y0, y1 = py * t, min(min(py + span, ty1) * t, image.height)
+                x0, x1 = px * t, min(min(px + span, tx1) * t, image.width)
+                feat = self._encode(method, image, y0, y1, x0, x1)
+                for ty in range(py, min(py + span, ty1)):
+                    for tx in range(px, min(px + span, tx1)):
+                        tile = feat[..., ty * t - y0:min((ty + 1) * t, y1) - y0,
+                                    tx * t - x0:min((tx + 1) * t, x1) - x0].contiguous()
+                        self.cache.put((image.key, ty, tx), tile)
+                        out[ty, tx] = tile
+        return out
+
+    def _encode(self, method: SRMethod, image: SourceImage, y0: int, y1: int, x0: int,
+                x1: int) -> Tensor:
+        """Exact encoder features of LR ``[y0, y1) × [x0, x1)``: encode it with a halo of
+        the encoder's radius (clipped at the image borders) and crop the halo off."""
+        r = method.encoder_radius
         iy0, ix0 = max(0, y0 - r), max(0, x0 - r)
         iy1, ix1 = min(image.height, y1 + r), min(image.width, x1 + r)
         lr = image.lr[..., iy0:iy1, ix0:ix1].to(self.device, method.mlp_dtype)
@@ -238,9 +318,7 @@ class Renderer:
             raise RenderError(f"Out of memory while encoding a {iy1 - iy0}×{ix1 - ix0} tile on "
                               f"{self.device}. Lower the tile size or the memory budget, or "
                               "switch to the CPU.") from err
-        tile = feat[..., y0 - iy0:y1 - iy0, x0 - ix0:x1 - ix0].contiguous()
-        self.cache.put(key, tile)
-        return tile
+        return feat[..., y0 - iy0:y1 - iy0, x0 - ix0:x1 - ix0]
 
     def _query(self, method: SRMethod, fc: FeatureCrop, q: Queries) -> Tensor:
         """``method.query`` that halves the chunk on out-of-memory instead of failing."""

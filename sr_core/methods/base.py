@@ -17,6 +17,7 @@ whole-image render compute the same numbers. Values are normalised to [-1, 1]
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -88,6 +89,18 @@ def gather(t: Tensor, ly: Tensor, lx: Tensor, valid: Tensor | None = None) -> Te
     return out
 
 
+def apply_layers(layers: Iterable[nn.Module], h: Tensor) -> Tensor:
+    """``layers`` applied in turn, with every ``nn.ReLU`` applied in place.
+
+    Same function as ``nn.Sequential(*layers)(h)``; an in-place ReLU saves allocating and
+    writing one activation-sized tensor per layer (autograd allows it: ReLU's gradient needs
+    only its output, and the linear layer before it does not keep its own output).
+    """
+    for layer in layers:
+        h = h.relu_() if isinstance(layer, nn.ReLU) else layer(h)
+    return h
+
+
 class SRMethod(nn.Module):
     """Base class of every method (bicubic included)."""
 
@@ -95,6 +108,9 @@ class SRMethod(nn.Module):
     arch: ClassVar[str]
     #: per-LR-pixel decoder work done in ``prepare`` reads this many pixels around each pixel
     prep_radius: int = 0
+    #: whether the renderer evaluates a block's queries in chunks of ``Renderer.chunk``
+    #: (bounding the per-query activations); False: the whole block in one call
+    chunked: ClassVar[bool] = True
 
     encoder: nn.Module | None
 

@@ -21,6 +21,9 @@ from sr_core.resize import resize_matrix
 
 class Bicubic(SRMethod):
     arch = "bicubic"
+    #: no per-query activations, but a fixed cost per call (the weights of the queried rows
+    #: and columns): a 256² block in one call is 7× faster than in 1024-query chunks
+    chunked = False
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from sr_core.coords import Queries, centre_of, nearest_index
+from sr_core.methods.base import FeatureCrop
 
 #: shift order (v_y, v_x) of the official code; blending swaps 0↔3 and 1↔2
 SHIFTS = ((-1, -1), (-1, 1), (1, -1), (1, 1))
@@ -48,6 +49,24 @@ def branches(q: Queries, lr_h: int, lr_w: int, local_ensemble: bool = True) -> B
         rels.append((coord - centre) * coord.new_tensor([lr_h, lr_w]))
     rel_cell = q.cell() * q.cell().new_tensor([lr_h, lr_w])
     return Branches(torch.stack(iys), torch.stack(ixs), torch.stack(rels), rel_cell)
+
+
+def gather_branches(fc: FeatureCrop, name: str, br: Branches) -> Tensor:
+    """``fc.tensors[name]`` at the code of every branch, ``(T, B, N, C)``, in one gather.
+
+    One ``index_select`` on the crop's channels-last ``(B·h·w, C)`` table writes the rows of
+    all branches into one contiguous tensor (no per-branch gathers and no stacking copy).
+    Branch codes always lie inside the image (``branches`` clamps the shifted coordinates
+    into (-1, 1) before rounding), so unlike ``FeatureCrop.gather`` there is no zero
+    padding to apply.
+    """
+    t = fc.tensors[name]
+    b, c, h, w = t.shape
+    ly = (br.iy - fc.geom.y0).clamp(0, h - 1)
+    lx = (br.ix - fc.geom.x0).clamp(0, w - 1)
+    batch = torch.arange(b, device=ly.device)[:, None]
+    table = t.permute(0, 2, 3, 1).reshape(b * h * w, c)
+    return table.index_select(0, ((batch * h + ly) * w + lx).flatten()).view(*br.iy.shape, c)
 
 
 def blend(pred: Tensor, br: Branches) -> Tensor:

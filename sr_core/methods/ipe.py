@@ -7,6 +7,8 @@ L1 ``x → hidden``, L_k (k ≥ 2) ``[h_{k-1}, x] → hidden``, ReLU after each,
 
 Every hidden layer's code part is per LR pixel and, on the 3×3-unfolded features, exactly
 a 3×3 convolution; ``prepare`` computes all of them with one convolution (exact shortcut).
+``query`` applies each layer's weight column blocks to ``h`` and to the encoding separately
+and adds them, instead of building the concatenated input (exact: the same products).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from torch import Tensor, nn
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
-from sr_core.methods.ensemble import blend, branches
+from sr_core.methods.ensemble import blend, branches, gather_branches
 
 
 def integrated_pe(x: Tensor, r: Tensor, n_freqs: int) -> Tensor:
@@ -75,7 +77,10 @@ class IPELIIF(SRMethod):
         code_w = torch.cat([layer.weight[:, self._columns(k)[1]]
                             for k, layer in enumerate(self.hidden)])
         weight = code_w.reshape(code_w.shape[0], -1, 3, 3)
-        z = F.conv2d(feat.to(weight.dtype), weight, padding=1)
+        # the layers' biases are folded in: every query adds exactly one z_k row per branch
+        # (branch codes always lie inside the image, see ``gather_branches``)
+        bias = torch.cat([layer.bias for layer in self.hidden])
+        z = F.conv2d(feat.to(weight.dtype), weight, bias, padding=1)
         parts = z.split(self.hidden[0].out_features, dim=1)
         return FeatureCrop({f"z{k}": p.contiguous(memory_format=torch.channels_last)
                             for k, p in enumerate(parts)}, geom)
@@ -84,12 +89,16 @@ class IPELIIF(SRMethod):
         br = branches(q, fc.geom.lr_h, fc.geom.lr_w)
         dtype = self.out.weight.dtype
         pe = integrated_pe(br.rel, br.rel_cell / 2, self.n_freqs).to(dtype)
+        pe_rows = pe.view(-1, pe.shape[-1])
         h: Tensor | None = None
         for k, layer in enumerate(self.hidden):
             h_cols, _, pe_cols = self._columns(k)
-            pre = F.linear(pe, layer.weight[:, pe_cols], layer.bias)
+            # the gathered code part (bias included), plus the IPE and h parts in place
+            pre = gather_branches(fc, f"z{k}", br)
+            rows = pre.view(-1, pre.shape[-1])
+            rows.addmm_(pe_rows, layer.weight[:, pe_cols].t())
             if h is not None:
-                pre = pre + F.linear(h, layer.weight[:, h_cols])
-            z = torch.stack([fc.gather(f"z{k}", br.iy[t], br.ix[t]) for t in range(br.count)])
-            h = F.relu(pre + z)
+                rows.addmm_(h.view(-1, h.shape[-1]), layer.weight[:, h_cols].t())
+            h = pre.relu_()
+        assert h is not None
         return blend(self.out(h).float(), br)

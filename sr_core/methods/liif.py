@@ -17,8 +17,8 @@ from torch import Tensor
 
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder, official_encoder_config
-from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
-from sr_core.methods.ensemble import blend, branches
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, apply_layers
+from sr_core.methods.ensemble import blend, branches, gather_branches
 from sr_core.methods.mlp import MLP
 
 
@@ -60,15 +60,20 @@ class LIIF(SRMethod):
         first = self.imnet.first
         k = 3 if self.feat_unfold else 1
         weight = first.weight[:, :self.code_dim].reshape(first.out_features, -1, k, k)
-        z1 = F.conv2d(feat.to(weight.dtype), weight, padding=k // 2)
+        # the first layer's bias is folded in: every query adds exactly one z1 row per branch
+        # (branch codes always lie inside the image, see ``gather_branches``)
+        z1 = F.conv2d(feat.to(weight.dtype), weight, first.bias, padding=k // 2)
         # channels-last, so that gathering codes reads rows of a (pixels, channels) table
         return FeatureCrop({"z1": z1.contiguous(memory_format=torch.channels_last)}, geom)
 
     def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
         br = branches(q, fc.geom.lr_h, fc.geom.lr_w, self.local_ensemble)
         first = self.imnet.first
-        extra = [br.rel] + ([br.rel_cell.expand_as(br.rel)] if self.cell_decode else [])
-        extra_t = torch.cat(extra, dim=-1).to(first.weight.dtype)
-        h = F.linear(extra_t, first.weight[:, self.code_dim:], first.bias)
-        h = h + torch.stack([fc.gather("z1", br.iy[t], br.ix[t]) for t in range(br.count)])
-        return blend(self.imnet.after_first(h).float(), br)
+        extra = torch.cat([br.rel] + ([br.rel_cell.expand_as(br.rel)] if self.cell_decode else []),
+                          dim=-1).to(first.weight.dtype)
+        # first layer: the gathered code part (bias included) plus the coordinate part,
+        # accumulated in place into the gathered rows
+        h = gather_branches(fc, "z1", br)
+        h.view(-1, h.shape[-1]).addmm_(extra.view(-1, extra.shape[-1]),
+                                       first.weight[:, self.code_dim:].t())
+        return blend(apply_layers(self.imnet.layers[1:], h).float(), br)

@@ -19,8 +19,8 @@ from torch import Tensor, nn
 
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder, official_encoder_config
-from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
-from sr_core.methods.ensemble import blend, branches
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, apply_layers
+from sr_core.methods.ensemble import blend, branches, gather_branches
 from sr_core.methods.mlp import MLP
 from sr_core.methods.sampling import bilinear_base
 
@@ -75,14 +75,12 @@ class LTE(SRMethod):
         br = branches(q, fc.geom.lr_h, fc.geom.lr_w)
         rel_cell = br.rel_cell.clamp(min=CLIP_REL_CELL) if self.cell_clip else br.rel_cell
         phase = F.linear(rel_cell, self.phase.weight.float())  # (B, 1, K), float32
-
-        def read(name: str) -> Tensor:
-            return torch.stack([fc.gather(name, br.iy[t], br.ix[t]) for t in range(br.count)])
-
-        coef = read("coef")
-        # channels (2k, 2k+1) hold the (y, x) components of frequency k
-        freq = read("freq").float().unflatten(-1, (-1, 2))
-        arg = math.pi * ((freq * br.rel[..., None, :]).sum(-1) + phase)
+        coef = gather_branches(fc, "coef", br)
+        freq = gather_branches(fc, "freq", br).float()
+        # channels (2k, 2k+1) hold the (y, x) components of frequency k:
+        # φ = freq_y·rel_y + freq_x·rel_x + phase, in place on one (T, B, N, K) tensor
+        arg = (freq[..., 0::2] * br.rel[..., :1]).addcmul_(freq[..., 1::2], br.rel[..., 1:])
+        arg.add_(phase).mul_(math.pi)
         basis = torch.cat([arg.cos(), arg.sin()], dim=-1)
-        pred = self.imnet((coef.float() * basis).to(coef.dtype)).float()
+        pred = apply_layers(self.imnet.layers, (basis * coef).to(coef.dtype)).float()
         return blend(pred, br) + bilinear_base(fc, q)

@@ -10,6 +10,9 @@ spec's defaults (A1, A2). Per ensemble branch the decoder sees ``e = [rel, φ(re
 
 The code part of L1 is the same for every query reading an LR pixel and is exactly a 3×3
 convolution of the feature map, so ``prepare`` computes it once per LR pixel (as in LIIF).
+``query`` never builds the concatenated inputs ``[h, e]``: each layer applies the matching
+column blocks of its weight to ``h`` and to ``e`` and adds them (exact: the same products,
+summed in another order).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from torch import Tensor, nn
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
-from sr_core.methods.ensemble import blend, branches
+from sr_core.methods.ensemble import blend, branches, gather_branches
 
 
 def spatial_encoding(rel: Tensor, freqs: Tensor) -> Tensor:
@@ -77,7 +80,9 @@ class UltraSR(SRMethod):
     def prepare(self, feat: Tensor, lr: Tensor | None, geom: CropGeometry) -> FeatureCrop:
         first = self.hidden[0]
         weight = first.weight[:, :self.code_dim].reshape(first.out_features, -1, 3, 3)
-        z1 = F.conv2d(feat.to(weight.dtype), weight, padding=1)
+        # L1's bias is folded in: every query adds exactly one z1 row per branch (branch
+        # codes always lie inside the image, see ``gather_branches``)
+        z1 = F.conv2d(feat.to(weight.dtype), weight, first.bias, padding=1)
         return FeatureCrop({"z1": z1.contiguous(memory_format=torch.channels_last)}, geom)
 
     def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
@@ -85,16 +90,25 @@ class UltraSR(SRMethod):
         first = self.hidden[0]
         dtype = first.weight.dtype
         e = torch.cat([br.rel, spatial_encoding(br.rel, self.freqs)], dim=-1).to(dtype)
+        e_rows = e.view(-1, e.shape[-1])
         cell = br.rel_cell.expand_as(br.rel).to(dtype)
-        z1 = torch.stack([fc.gather("z1", br.iy[t], br.ix[t]) for t in range(br.count)])
-        h = F.relu(z1 + F.linear(torch.cat([e, cell], dim=-1), first.weight[:, self.code_dim:],
-                                 first.bias))
+        # L1: the gathered code part (bias included) plus the [e, rel_cell] part, in place
+        h = gather_branches(fc, "z1", br)
+        extra = torch.cat([e, cell], dim=-1)
+        h.view(-1, h.shape[-1]).addmm_(extra.view(-1, extra.shape[-1]),
+                                       first.weight[:, self.code_dim:].t())
+        h = h.relu_()
         outs = [h]
         for k, layer in enumerate(self.hidden[1:], start=1):
-            pre = layer(torch.cat([h, e], dim=-1))
+            # L_k([h, e]) = W_h·h + (W_e·e + b): the concatenation split over the weight's
+            # columns (exact; it saves writing the concatenated input)
+            width = h.shape[-1]
+            pre = torch.addmm(layer.bias, e_rows, layer.weight[:, width:].t())
+            pre.addmm_(h.view(-1, width), layer.weight[:, :width].t())
+            pre = pre.view(h.shape)
             # [INFER] A2: residual from two layers below (post-ReLU h), added before the ReLU
             if k % 2 == 0:
-                pre = pre + outs[k - 2]
-            h = F.relu(pre)
+                pre += outs[k - 2]
+            h = pre.relu_()
             outs.append(h)
         return blend(self.out(h).float(), br)
