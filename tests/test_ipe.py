@@ -6,9 +6,8 @@ import math
 
 import pytest
 import torch
-import torch.nn.functional as F
 
-from sr_core.coords import Queries, make_coord
+from sr_core.coords import Queries
 from sr_core.methods.ipe import IPELIIF, integrated_pe
 
 TINY = dict(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden_dim=16)
@@ -34,44 +33,6 @@ def out_size(lr: torch.Tensor, scale: float) -> tuple[int, int]:
 def full_render(model: IPELIIF, lr: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
     with torch.no_grad():
         return model(lr, Queries.grid(out_h, out_w, (0, out_h), (0, out_w))).reshape(out_h, out_w, 3)
-
-
-def nearest(t: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
-    return F.grid_sample(t, grid, mode="nearest", align_corners=False)[:, :, 0].permute(0, 2, 1)
-
-
-def naive_forward(model: IPELIIF, lr: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
-    """The LIIF official formulation with IPE-LIIF's input and skip-concatenating MLP."""
-    feat = model.encoder(lr)
-    b, c, h, w = feat.shape
-    feat = F.unfold(feat, 3, padding=1).view(b, c * 9, h, w)
-    feat_coord = torch.stack(torch.meshgrid(make_coord(h), make_coord(w), indexing="ij"))[None]
-    coord = torch.stack(torch.meshgrid(make_coord(out_h), make_coord(out_w), indexing="ij"), -1)
-    coord = coord.reshape(1, -1, 2)
-    radius = torch.tensor([2 / out_h * h, 2 / out_w * w]) / 2
-    preds, areas = [], []
-    for vy in (-1, 1):
-        for vx in (-1, 1):
-            c_ = coord.clone()
-            c_[..., 0] += vy / h + 1e-6
-            c_[..., 1] += vx / w + 1e-6
-            grid = c_.clamp(-1 + 1e-6, 1 - 1e-6).flip(-1)[:, None]
-            q_feat = nearest(feat, grid)
-            q_coord = nearest(feat_coord, grid)
-            rel = (coord - q_coord) * torch.tensor([h, w])
-            ipe = []
-            for level in range(10):
-                omega = 2 ** level * math.pi
-                damp = torch.sin(omega * radius) / (omega * radius)
-                ipe += [torch.sin(omega * rel) * damp, torch.cos(omega * rel) * damp]
-            x = torch.cat([q_feat] + ipe, -1)
-            hid = F.relu(model.hidden[0](x))
-            for layer in model.hidden[1:]:
-                hid = F.relu(layer(torch.cat([hid, x], -1)))
-            preds.append(model.out(hid))
-            areas.append((rel[..., 0] * rel[..., 1]).abs() + 1e-9)
-    total = sum(areas)
-    return sum(p * (a / total)[..., None] for p, a in zip(preds, areas[::-1])).reshape(out_h, out_w, 3)
 
 
 def numerical_pe(x: torch.Tensor, r: torch.Tensor, n_freqs: int, n: int = 2 ** 18) -> torch.Tensor:
@@ -132,15 +93,6 @@ def test_config_round_trip(model: IPELIIF) -> None:
     rebuilt = type(model)(**model.config())
     assert rebuilt.config() == model.config()
     rebuilt.load_state_dict(model.state_dict(), strict=True)
-
-
-def test_matches_naive_formulation(model: IPELIIF, lr: torch.Tensor) -> None:
-    small = lr[..., :12, :15]  # a smaller image keeps the per-query reference fast
-    for scale in SCALES:
-        out_h, out_w = out_size(small, scale)
-        with torch.no_grad():
-            ref = naive_forward(model, small, out_h, out_w)
-        assert (full_render(model, small, out_h, out_w) - ref).abs().max() <= 1e-5
 
 
 def test_bfloat16_smoke(lr: torch.Tensor) -> None:
