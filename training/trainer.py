@@ -8,6 +8,7 @@ SIGTERM), validates, logs and exports; every rank computes the same global batch
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import threading
 import time
@@ -127,7 +128,9 @@ class _Run:
         self.truncated = self.steps != [p.optim.steps for p in recipe.phases]
         self.amp = recipe.loop.amp == "bf16" and self.device.type == "cuda"
         self.compile = recipe.loop.compile if opts.compile is None else opts.compile
-        self.workers = recipe.loop.workers if opts.workers is None else opts.workers
+        # the recipe's worker count is for a GPU box; never more than this machine's cores
+        self.workers = (min(recipe.loop.workers, os.cpu_count() or 1) if opts.workers is None
+                        else opts.workers)
         self.metrics: dict[str, Any] = {}
         self.deviations = list(recipe.deviations)
         self.init_info: dict[str, Any] | None = None
