@@ -109,3 +109,28 @@ def test_import_refuses_wrong_method(tmp_path, capsys):
     torch.save({"model": {"name": "liif", "args": args, "sd": model.state_dict()}}, pth)
     assert main(["import", str(pth), "--method", "clit"]) == 2
     assert "clit" in capsys.readouterr().err.lower()
+
+
+def test_upscale_keeps_alpha_and_16_bit_depth(tmp_path):
+    rng = np.random.default_rng(1)
+    rgba = tmp_path / "rgba.png"
+    Image.fromarray(rng.integers(0, 256, (9, 10, 4), dtype=np.uint8), "RGBA").save(rgba)
+    out = tmp_path / "rgba-x2.png"
+    assert main(["upscale", str(rgba), "-o", str(out), "--scale", "2", "--method", "bicubic"]) == 0
+    assert Image.open(out).mode == "RGBA" and Image.open(out).size == (20, 18)
+
+    grey16 = tmp_path / "grey16.png"
+    Image.fromarray(rng.integers(0, 65536, (9, 10), dtype=np.uint16)).save(grey16)
+    out16 = tmp_path / "grey16-x2.png"
+    assert main(["upscale", str(grey16), "-o", str(out16), "--scale", "2", "--method", "bicubic"]) == 0
+    from sr_core.imaging import load_image
+
+    assert load_image(out16).bit_depth == 16
+
+
+def test_bad_sizes_are_refused(tmp_path, photo, capsys):
+    out = str(tmp_path / "o.png")
+    assert main(["upscale", str(photo), "-o", out, "--scale", "0", "--method", "bicubic"]) == 2
+    assert main(["upscale", str(photo), "-o", out, "--scale", "3000", "--method", "bicubic"]) == 2
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "o.jpg"), "--scale", "2"]) == 2
+    assert "PNG" in capsys.readouterr().err
