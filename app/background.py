@@ -14,7 +14,7 @@ class _Relay(QObject):
     _succeeded = Signal(object)
     _raised = Signal(object)
 
-    def __init__(self, owner: "Background", done: Callable[[Any], None],
+    def __init__(self, owner: Background, done: Callable[[Any], None],
                  failed: Callable[[Exception], None]) -> None:
         super().__init__()
         self._owner, self._done, self._failed = owner, done, failed

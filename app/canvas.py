@@ -13,8 +13,19 @@ from dataclasses import dataclass
 
 import qtawesome as qta
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import (QColor, QFont, QFontMetrics, QImage, QInputDevice, QMouseEvent,
-                           QNativeGestureEvent, QPainter, QPaintEvent, QPen, QWheelEvent)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QInputDevice,
+    QMouseEvent,
+    QNativeGestureEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QPinchGesture, QWidget
 
 from app import theme

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sr_core.render import Rect, output_size
-
 from app.document import Document
 from app.jobs import ExportItem
 from app.method_provider import BICUBIC, GROUND_TRUTH
 from app.tiles import placement
 from app.view_state import Size, ViewState
+from sr_core.render import Rect, output_size
 
 #: exports are held in memory as 8-bit RGB; refuse larger ones
 MAX_EXPORT_PIXELS = 400_000_000

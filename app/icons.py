@@ -5,9 +5,8 @@ from __future__ import annotations
 import qtawesome as qta
 from PySide6.QtGui import QIcon
 
-from sr_core.paths import resources_dir
-
 from app import theme
+from sr_core.paths import resources_dir
 
 
 def app_icon() -> QIcon:

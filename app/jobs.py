@@ -7,10 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtGui import QImage
 
-from sr_core.render import Rect, SourceImage
-
 from app.document import GroundTruth
 from app.tiles import TileKey
+from sr_core.render import Rect, SourceImage
 
 
 @dataclass(frozen=True)

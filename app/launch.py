@@ -6,13 +6,12 @@ import sys
 
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
-from sr_core.paths import resources_dir
-
 from app.cli_options import DEFAULT_SIZE, SELFTEST_SIZE, ViewerOptions
 from app.headless import screenshot, selftest
 from app.main_window import MainWindow
 from app.method_provider import GROUND_TRUTH, RegistryProvider
 from app.settings import Settings
+from sr_core.paths import resources_dir
 
 
 def demo_image() -> str:

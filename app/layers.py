@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from enum import Enum
 from itertools import zip_longest
 
-from sr_core.render import Rect, output_size
-
 from app.document import Document
 from app.jobs import Job, MetricsJob, TileJob
 from app.method_provider import BICUBIC
 from app.tiles import Placement, TileKey, covering_tiles, grid_region, placement
 from app.view_state import Size, ViewState
+from sr_core.render import Rect, output_size
 
 
 class Kind(Enum):

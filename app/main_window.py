@@ -7,12 +7,19 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QInputDialog, QLabel,
-                               QMainWindow, QProgressDialog, QSizePolicy, QToolButton, QWidget,
-                               QApplication)
-
-from sr_core.devices import device_label
-from sr_core.imaging import ImageLoadError
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QProgressDialog,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from app.background import Background
 from app.canvas import CanvasContext
@@ -31,8 +38,10 @@ from app.preview_image import PreviewImage, build_preview
 from app.scheduler import TileScheduler
 from app.settings import Settings
 from app.view_model import ViewModel
-from sr_core.registry import install_official
 from app.zoom_text import FIT, format_zoom, parse_zoom
+from sr_core.devices import device_label
+from sr_core.imaging import ImageLoadError
+from sr_core.registry import install_official
 
 #: rows × columns of the panel grid for each panel count
 GRID = {1: (1, 1), 2: (1, 2), 3: (1, 3), 4: (2, 2), 5: (2, 3), 6: (2, 3), 7: (2, 4), 8: (2, 4), 9: (3, 3)}

@@ -7,15 +7,13 @@ from functools import cache
 import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout,
-                               QWidget)
-
-from sr_core.devices import device_label
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from app import theme
 from app.canvas import CanvasContext, PanelCanvas
 from app.layers import Kind
 from app.method_provider import GROUND_TRUTH
+from sr_core.devices import device_label
 
 HEADER_HEIGHT = 30
 

@@ -22,15 +22,14 @@ from PIL import Image
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
+from app.jobs import ExportItem, Job, MetricsJob, MetricsResult, TileJob, TileResult
+from app.method_provider import MethodProvider
+from app.tiles import TileKey
 from sr_core import metrics
 from sr_core.devices import PRECISIONS
 from sr_core.files import atomic_target
 from sr_core.imaging import to_uint8
-from sr_core.render import Rect, Renderer, RenderCancelled, RenderError
-
-from app.jobs import ExportItem, Job, MetricsJob, MetricsResult, TileJob, TileResult
-from app.method_provider import MethodProvider
-from app.tiles import TileKey
+from sr_core.render import Rect, RenderCancelled, Renderer, RenderError
 
 #: rows rendered at a time by exports (bounds their float memory)
 EXPORT_STRIP = 256

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from sr_core.devices import available_devices
-
 from app.background import Background
 from app.document import Document
 from app.heatmap import heatmap_image
@@ -29,6 +27,7 @@ from app.settings import Settings
 from app.tile_cache import TileCache
 from app.tiles import TileKey
 from app.view_state import ViewState
+from sr_core.devices import available_devices
 
 #: quiet time after the last zoom step before the model worker gets the new plan
 MODEL_DELAY_MS = 150
@@ -361,7 +360,7 @@ class TileScheduler(QObject):
         if doc is None or doc.gt is None:
             return
         gt = doc.gt.pixels
-        for layer, kind, tiles in self._entries.values():
+        for layer, _kind, tiles in self._entries.values():
             if tiles.region is None or not tiles.truth:
                 continue
             known = self._region.get(layer.id)

@@ -62,7 +62,7 @@ class Settings:
             tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
 
     @staticmethod
-    def load(path: Path | None = None) -> "Settings":
+    def load(path: Path | None = None) -> Settings:
         """The saved settings; unknown or ill-typed entries fall back to the defaults."""
         path = path or settings_path()
         try:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sr_core.render import Rect, output_size
-
 from app.view_state import Size, ViewState
+from sr_core.render import Rect, output_size
 
 ImageRect = tuple[float, float, float, float]
 

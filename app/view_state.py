@@ -37,7 +37,7 @@ class ViewState:
     fitted: bool = True
 
     @staticmethod
-    def fit(image: Size, viewports: tuple[Size, ...] = ()) -> "ViewState":
+    def fit(image: Size, viewports: tuple[Size, ...] = ()) -> ViewState:
         """The whole image, centred."""
         return ViewState(image, image[0] / 2, image[1] / 2, fit_zoom(image, viewports), viewports)
 
@@ -47,7 +47,7 @@ class ViewState:
         low = fit_zoom(self.image, self.viewports)
         return low, max(MAX_ZOOM, low)
 
-    def clamped(self) -> "ViewState":
+    def clamped(self) -> ViewState:
         """Zoom within the limits; centre in the image, centred on axes that fit entirely."""
         low, high = self.limits
         zoom = min(max(self.zoom, low), high)
@@ -58,7 +58,7 @@ class ViewState:
         cy = h / 2 if h * zoom <= vh else min(max(self.cy, 0.0), float(h))
         return replace(self, cx=cx, cy=cy, zoom=zoom)
 
-    def with_viewports(self, viewports: tuple[Size, ...]) -> "ViewState":
+    def with_viewports(self, viewports: tuple[Size, ...]) -> ViewState:
         """New panel sizes; a fitted view refits."""
         if self.fitted:
             return ViewState.fit(self.image, viewports)
@@ -74,12 +74,12 @@ class ViewState:
         return ((x - self.cx) * self.zoom + viewport[0] / 2,
                 (y - self.cy) * self.zoom + viewport[1] / 2)
 
-    def zoomed_about(self, viewport: Size, px: float, py: float, factor: float) -> "ViewState":
+    def zoomed_about(self, viewport: Size, px: float, py: float, factor: float) -> ViewState:
         """Multiply the zoom by ``factor`` keeping the image point under ``(px, py)`` still."""
         return self.zoomed_to(self.zoom * factor, viewport, px, py)
 
     def zoomed_to(self, zoom: float, viewport: Size | None = None, px: float | None = None,
-                  py: float | None = None) -> "ViewState":
+                  py: float | None = None) -> ViewState:
         """Set the zoom about a device point (default: the viewport centre)."""
         if viewport is None or px is None or py is None:
             return replace(self, zoom=zoom, fitted=False).clamped()
@@ -90,12 +90,12 @@ class ViewState:
         cy = y - (py - viewport[1] / 2) / zoom
         return replace(self, cx=cx, cy=cy, zoom=zoom, fitted=False).clamped()
 
-    def panned(self, dx: float, dy: float) -> "ViewState":
+    def panned(self, dx: float, dy: float) -> ViewState:
         """Move the image by ``(dx, dy)`` device pixels (it follows a dragging hand)."""
         return replace(self, cx=self.cx - dx / self.zoom, cy=self.cy - dy / self.zoom,
                        fitted=False).clamped()
 
-    def centred_on(self, x: float, y: float) -> "ViewState":
+    def centred_on(self, x: float, y: float) -> ViewState:
         return replace(self, cx=x, cy=y, fitted=False).clamped()
 
     def visible_rect(self, viewport: Size) -> tuple[float, float, float, float]:

@@ -21,9 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # tests.tiny_models: the tests' tiny configuration of every architecture, kept up to date
 
-from sr_core import checkpoints
-from sr_core.registry import METHODS
-from tests.tiny_models import tiny_model
+from sr_core import checkpoints  # noqa: E402  (needs ROOT on sys.path)
+from sr_core.registry import METHODS  # noqa: E402
+from tests.tiny_models import tiny_model  # noqa: E402
 
 SMOKE_NOTE = "SMOKE TEST ONLY: random weights labelled trained so the frozen self-test runs them"
 

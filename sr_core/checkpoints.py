@@ -17,9 +17,9 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from sr_core.methods.base import SRMethod
 from sr_core.architectures import ARCHITECTURES, build
 from sr_core.files import atomic_target
+from sr_core.methods.base import SRMethod
 
 FORMAT = "zoomsr-checkpoint/1"
 #: official model names → our architectures (official code bases that published weights)

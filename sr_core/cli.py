@@ -65,7 +65,7 @@ def _upscale(args: argparse.Namespace) -> int:
     from sr_core.imaging import ImageLoadError, load_image, save_png
     from sr_core.methods.bicubic import Bicubic
     from sr_core.registry import MissingWeightsError, load_method
-    from sr_core.render import Renderer, RenderCancelled, RenderError, SourceImage
+    from sr_core.render import RenderCancelled, Renderer, RenderError, SourceImage
 
     if args.output.suffix.lower() != ".png":
         raise UserError(f"{args.output.name}: only PNG output is supported")

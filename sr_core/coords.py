@@ -59,7 +59,7 @@ class Queries:
 
     @staticmethod
     def grid(out_h: int, out_w: int, rows: tuple[int, int], cols: tuple[int, int],
-             device: torch.device | str | None = None) -> "Queries":
+             device: torch.device | str | None = None) -> Queries:
         """All pixels of the rectangle ``rows × cols`` (half-open) in row-major order, B = 1."""
         ys = torch.arange(rows[0], rows[1], device=device)
         xs = torch.arange(cols[0], cols[1], device=device)
@@ -81,7 +81,7 @@ class Queries:
         """``(B, 1, 2)`` float32 size of one output pixel in normalised units."""
         return torch.stack([2 / self.out_h, 2 / self.out_w], dim=-1).to(torch.float32)[:, None]
 
-    def split(self, size: int) -> list["Queries"]:
+    def split(self, size: int) -> list[Queries]:
         """Consecutive chunks of at most ``size`` queries (per sample)."""
         return [Queries(self.iy[:, i:i + size], self.ix[:, i:i + size], self.out_h, self.out_w)
                 for i in range(0, self.iy.shape[1], size)]

@@ -61,7 +61,7 @@ class Rect:
     right: int
 
     @staticmethod
-    def full(height: int, width: int) -> "Rect":
+    def full(height: int, width: int) -> Rect:
         return Rect(0, 0, height, width)
 
     @property
@@ -72,7 +72,7 @@ class Rect:
     def width(self) -> int:
         return self.right - self.left
 
-    def blocks(self, size: int) -> Iterator["Rect"]:
+    def blocks(self, size: int) -> Iterator[Rect]:
         """Sub-rectangles of at most ``size × size``, row-major."""
         for top in range(self.top, self.bottom, size):
             for left in range(self.left, self.right, size):

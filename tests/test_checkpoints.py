@@ -72,8 +72,8 @@ def test_safetensors_without_zoomsr_metadata(tmp_path):
 
 def test_architecture_mismatch_names_the_keys(tmp_path):
     path = checkpoints.save(tmp_path / "m.safetensors", tiny(), {"method": "liif", "trained": True})
-    from safetensors.torch import load_file, save_file
     from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
 
     with safe_open(str(path), "pt") as f:
         meta = f.metadata()

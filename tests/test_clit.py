@@ -267,7 +267,7 @@ def test_truncated_cascade_runs_only_the_first_stages():
     model, lr = tiny_clit(), random_lr()
     one = tiny_clit(n_stages=1)
     one.load_state_dict({k: v for k, v in model.state_dict().items()
-                         if not k.split(".")[0] in ("conv_qs", "conv_ks", "conv_vs", "imnets")
+                         if k.split(".")[0] not in ("conv_qs", "conv_ks", "conv_vs", "imnets")
                          or k.split(".")[1] == "0"})
     q = Queries.grid(69, 87, (0, 20), (0, 87))
     with torch.no_grad():

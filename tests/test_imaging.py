@@ -204,7 +204,7 @@ def test_header_claiming_huge_size_is_refused() -> None:
     with pytest.raises(ImageLoadError, match=f"{DEFAULT_MAX_PIXELS:,}") as info:
         load_image(bytes(data))
     assert "20000×20000" in str(info.value)
-    assert Image.MAX_IMAGE_PIXELS == limit_before  # Pillow's global limit restored
+    assert limit_before == Image.MAX_IMAGE_PIXELS  # Pillow's global limit restored
 
 
 def test_max_pixels_argument() -> None:

@@ -84,7 +84,7 @@ def test_parameter_counts() -> None:
     total = sum(p.numel() for p in m.parameters())
     decoder = total - sum(p.numel() for p in m.encoder.parameters())
     # 616→256, then 3 × (256 + 616 = 872)→256, then 256→3
-    assert [l.in_features for l in m.hidden] == [616, 872, 872, 872]
+    assert [layer.in_features for layer in m.hidden] == [616, 872, 872, 872]
     assert decoder == 616 * 256 + 256 + 3 * (872 * 256 + 256) + 256 * 3 + 3 == 829_187
     assert total == 1_220_440 + 829_187 == 2_049_627
 

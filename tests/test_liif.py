@@ -4,6 +4,8 @@ import torch
 
 from benchmarks.reference import liif_render_reference
 from sr_core.coords import Queries
+from sr_core.methods.base import CropGeometry
+from sr_core.methods.ensemble import blend, branches
 from sr_core.methods.liif import LIIF
 
 
@@ -80,9 +82,8 @@ def test_local_ensemble_weights_at_corner_and_centre():
     model = tiny_liif()
     lr = torch.rand(1, 3, 4, 4) * 2 - 1
     with torch.no_grad():
-        feat = model.prepare(model.encode(lr), lr, __import__("sr_core.methods.base", fromlist=["x"]).CropGeometry.full(4, 4))
+        feat = model.prepare(model.encode(lr), lr, CropGeometry.full(4, 4))
         # output grid 8x8 at x2: pixel (3,3)'s centre is at LR (1.75,1.75); a 4x4 grid at x1 hits centres
-        from sr_core.methods.ensemble import blend, branches
         corner = Queries(torch.tensor([[4]]), torch.tensor([[4]]), torch.tensor([9]), torch.tensor([9]))
         br = branches(corner, 4, 4)
         ones = torch.ones(4, 1, 1, 1)

@@ -6,8 +6,7 @@ import torch
 
 from sr_core.coords import Queries
 from sr_core.methods.base import denormalize
-from sr_core.render import (FeatureCache, Rect, RenderCancelled, RenderError, Renderer, SourceImage,
-                            output_size)
+from sr_core.render import FeatureCache, Rect, RenderCancelled, Renderer, RenderError, SourceImage, output_size
 from tests.tiny_models import TINY, tiny_model
 
 LR_H, LR_W = 19, 23
@@ -107,8 +106,8 @@ def test_out_of_memory_halves_the_chunk_then_reports(image):
     model = tiny_model("liif")
     query = model.query
 
-    def limited(fc, q, limit=[600]):
-        if q.iy.shape[1] > limit[0]:
+    def limited(fc, q, limit=600):
+        if q.iy.shape[1] > limit:
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return query(fc, q)
 

@@ -53,7 +53,7 @@ def test_config_round_trip(model: UltraSR) -> None:
 def test_layer_widths_and_frequencies() -> None:
     m = UltraSR(**TINY, n_hidden=4, n_freqs=3)
     e_dim = 2 + 4 * 3
-    assert [l.in_features for l in m.hidden] == [72 + e_dim + 2] + [16 + e_dim] * 3
+    assert [layer.in_features for layer in m.hidden] == [72 + e_dim + 2] + [16 + e_dim] * 3
     assert torch.equal(UltraSR(**TINY).freqs, 2.0 ** torch.arange(1, 13))
     lr = torch.rand(1, 3, 5, 6) * 2 - 1
     m(lr, Queries.grid(12, 14, (0, 12), (0, 14))).sum().backward()

@@ -10,8 +10,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from sr_core.paths import checkpoints_dir
 from sr_core.files import atomic_target
+from sr_core.paths import checkpoints_dir
 from training.recipe import SHIPPED_RECIPES, RecipeError, list_configs, load_recipe
 from training.trainer import RunOptions, train
 

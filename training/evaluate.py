@@ -72,7 +72,7 @@ class Dataset:
     lr_root: Path | None = None
 
     @staticmethod
-    def open(path: str | Path) -> "Dataset":
+    def open(path: str | Path) -> Dataset:
         """``path`` = a folder of HR images, or a set folder with ``HR/`` (and ``LR_bicubic/``).
 
         Layouts: ``Set5/HR`` or ``Set5`` (LR in ``Set5/LR_bicubic``), ``DIV2K_valid_HR``

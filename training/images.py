@@ -88,7 +88,7 @@ class ImageStore:
 
     @staticmethod
     def load(roots: list[Path] | tuple[Path, ...],
-             threads: int | None = None) -> tuple["ImageStore", Manifest]:
+             threads: int | None = None) -> tuple[ImageStore, Manifest]:
         """Decode every image under ``roots`` (in threads) and compute the manifest."""
         files = scan(roots)
         with ThreadPoolExecutor(threads or min(16, os.cpu_count() or 1)) as pool:

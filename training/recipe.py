@@ -14,12 +14,12 @@ import copy
 import hashlib
 import json
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomllib
 
 from sr_core.architectures import ARCHITECTURES
 from sr_core.registry import METHODS

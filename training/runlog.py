@@ -16,7 +16,7 @@ class RunLog:
     def __init__(self, out_dir: Path) -> None:
         self.path = out_dir / "log.csv"
         fresh = not self.path.exists()
-        self._file = open(self.path, "a", newline="")
+        self._file = open(self.path, "a", newline="")  # noqa: SIM115  (closed by close())
         self._csv = csv.DictWriter(self._file, FIELDS)
         if fresh:
             self._csv.writeheader()

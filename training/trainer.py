@@ -92,7 +92,7 @@ class StopRequest:
         self.requested = True
 
     @contextlib.contextmanager
-    def installed(self) -> Iterator["StopRequest"]:
+    def installed(self) -> Iterator[StopRequest]:
         """Handle the signals inside the block (only the main thread can; elsewhere, no-op)."""
         if threading.current_thread() is not threading.main_thread():
             yield self

@@ -21,7 +21,7 @@ class ValidationSet:
     scale: int
 
     @staticmethod
-    def load(folder: Path, scale: int) -> "ValidationSet":
+    def load(folder: Path, scale: int) -> ValidationSet:
         return ValidationSet(Dataset.open(folder), scale)
 
     @property

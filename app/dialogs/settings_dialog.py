@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
-                               QSpinBox, QWidget)
-
-from sr_core.devices import PRECISIONS, available_devices, device_label
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
 
 from app.settings import TILE_SIZES, Settings
+from sr_core.devices import PRECISIONS, available_devices, device_label
 
 
 class SettingsDialog(QDialog):

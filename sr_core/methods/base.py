@@ -47,7 +47,7 @@ class CropGeometry:
     lr_w: int
 
     @staticmethod
-    def full(lr_h: int, lr_w: int) -> "CropGeometry":
+    def full(lr_h: int, lr_w: int) -> CropGeometry:
         return CropGeometry(0, 0, lr_h, lr_w)
 
 

@@ -175,7 +175,8 @@ class CLIT(SRMethod):
         for key in ("imnet_num", "conv_num"):
             if args.get(key, n_stages) != n_stages:
                 raise ValueError(f"official {key}={args[key]} but the weights hold {n_stages} stages")
-        config = dict(encoder=encoder, encoder_args=encoder_args, base_dim=args.get("base_dim", 192), heads=args.get("head", 8),
+        config = dict(encoder=encoder, encoder_args=encoder_args, base_dim=args.get("base_dim", 192),
+                      heads=args.get("head", 8),
                       radius=args.get("r", 3), n_stages=n_stages,
                       hidden=list(imnet["args"]["hidden_list"]))
         return config, dict(sd)

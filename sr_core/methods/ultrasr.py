@@ -17,7 +17,8 @@ summed in another order).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -65,7 +66,7 @@ class UltraSR(SRMethod):
     def query_margin(self, scale: float) -> int:
         return 1
 
-    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> "UltraSR":
+    def _apply(self, fn: Callable[[Tensor], Tensor], recurse: bool = True) -> UltraSR:
         """Convert like any module, but never store the frequencies below float32.
 
         Learned frequencies reach ~4096; bf16/fp16 would round them by up to 16 / 2, which

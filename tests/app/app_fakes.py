@@ -9,11 +9,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from app.method_provider import RegistryProvider
 from sr_core.coords import Queries, home_index
 from sr_core.methods.base import FeatureCrop, SRMethod
 from sr_core.registry import MethodInfo, MethodStatus, MissingWeightsError
-
-from app.method_provider import RegistryProvider
 
 #: generous, for a loaded two-core CI machine
 WAIT_MS = 30_000

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, smooth_image
 
-from sr_core.imaging import save_png
-
 from app.method_provider import MethodProvider
+from sr_core.imaging import save_png
 
 
 @pytest.fixture(autouse=True)

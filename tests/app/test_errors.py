@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle
 
-from sr_core.checkpoints import CheckpointError
-from sr_core.registry import MissingWeightsError
-
 from app.dialogs.about_dialog import AboutDialog
 from app.layers import Kind
-from sr_core.registry import install_official
+from sr_core.checkpoints import CheckpointError
+from sr_core.registry import MissingWeightsError, install_official
 
 
 def still_works(qtbot, window) -> None:

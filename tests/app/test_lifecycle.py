@@ -42,4 +42,5 @@ def test_settings_dialog_changes_persist_and_restart_the_model_worker(qtbot, mak
     saved = Settings.load()
     assert (saved.memory_mb, saved.tile_size) == (2048, 128)
     settle(qtbot, window)
-    assert all(k.size == 128 for k in window.scheduler.cache.keys())
+    keys = window.scheduler.cache.keys()
+    assert keys and all(k.size == 128 for k in keys)

@@ -6,12 +6,11 @@ import threading
 
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 
-from sr_core.render import SourceImage
-
 from app.document import Document
 from app.jobs import MetricsJob
 from app.layers import Kind, Layer, coarse_density, layer_tiles, plan_jobs
 from app.view_state import ViewState
+from sr_core.render import SourceImage
 
 
 def test_bicubic_and_the_old_frame_show_while_the_method_refines(qtbot, make_window, image_file):

@@ -10,9 +10,8 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from sr_core.render import Renderer
-
 from app.layers import Kind
+from sr_core.render import Renderer
 
 
 def wheel(canvas, pos: QPointF, notches: int = 1) -> None:

@@ -11,10 +11,9 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from sr_core.imaging import save_png
-
 from app.settings import Settings
 from app.view_state import MAX_ZOOM
+from sr_core.imaging import save_png
 
 
 def visible_regions(window):

@@ -12,11 +12,11 @@ from safetensors import safe_open
 
 from sr_core.checkpoints import read_metadata
 from sr_core.registry import MissingWeightsError, load_method
+from tests.training.helpers import run, to_toml
 from training import cli
 from training.images import ImageStore
 from training.recipe import RecipeError, parse
 from training.vgg import VGG19Features
-from tests.training.helpers import run, to_toml
 
 
 def test_export_metadata_records_the_run(tiny_raw: Callable, image_dir: Path, tmp_path: Path) -> None:

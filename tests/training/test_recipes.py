@@ -8,8 +8,7 @@ from dataclasses import replace
 import pytest
 
 from sr_core.registry import METHODS
-from training.recipe import (REPO_ROOT, SHIPPED_RECIPES, RecipeError, ScaleDist, list_configs,
-                             load_recipe, parse)
+from training.recipe import REPO_ROOT, SHIPPED_RECIPES, RecipeError, ScaleDist, list_configs, load_recipe, parse
 
 LIIF_FLIPS = ("hflip", "vflip", "transpose")
 EVERY_200K = (200_000, 400_000, 600_000, 800_000)

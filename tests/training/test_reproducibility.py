@@ -13,9 +13,9 @@ import pytest
 import torch
 
 from sr_core.checkpoints import read_metadata
+from tests.training.helpers import losses, run, to_toml, weights
 from training import objectives
 from training.recipe import REPO_ROOT, parse
-from tests.training.helpers import losses, run, to_toml, weights
 
 
 def assert_same(a: Path, b: Path) -> None:
