@@ -11,10 +11,11 @@ from sr_core.methods.diif import DIIF
 from sr_core.methods.ipe import IPELIIF
 from sr_core.methods.liif import LIIF
 from sr_core.methods.lte import LTE
+from sr_core.methods.nearest import Nearest
 from sr_core.methods.ultrasr import UltraSR
 
 ARCHITECTURES: dict[str, type[SRMethod]] = {
-    cls.arch: cls for cls in (Bicubic, LIIF, UltraSR, IPELIIF, DIIF, CLIT, LTE)
+    cls.arch: cls for cls in (Bicubic, Nearest, LIIF, UltraSR, IPELIIF, DIIF, CLIT, LTE)
 }
 
 

@@ -2,7 +2,8 @@
 
 A *method* is what users pick (``liif``, ``cisrgan`` …); an *architecture* is the network
 class behind it (CiSRGAN is LIIF's architecture with adversarially trained weights).
-A method other than bicubic runs only with trained weights: never with random ones.
+A method runs only with trained weights, never with random ones, unless its architecture
+has none (bicubic, nearest: ``SRMethod.needs_weights``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import platformdirs
 import torch
 
 from sr_core import checkpoints
-from sr_core.architectures import build
+from sr_core.architectures import ARCHITECTURES, build
 from sr_core.methods.base import SRMethod
 from sr_core.paths import checkpoints_dir
 
@@ -32,7 +33,7 @@ class MethodInfo:
 
     @property
     def needs_weights(self) -> bool:
-        return self.arch != "bicubic"
+        return ARCHITECTURES[self.arch].needs_weights
 
 
 METHODS: dict[str, MethodInfo] = {m.name: m for m in (
@@ -57,6 +58,8 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in (
                "(iSarmad/CiSRGAN)"),
     MethodInfo("lte", "LTE", "lte",
                "Lee, Jin — Local Texture Estimator for Implicit Representation Function, CVPR 2022"),
+    MethodInfo("nearest", "Nearest", "nearest",
+               "the input pixels, replicated (nearest neighbour; no paper, for comparing with the LR pixels)"),
 )}
 
 
@@ -125,7 +128,7 @@ def load_method(name: str, checkpoint: str | os.PathLike | None = None, *,
     """
     info = get_info(name)
     if not info.needs_weights:
-        return build("bicubic").to(device), {"method": name, "trained": True}
+        return build(info.arch).to(device), {"method": name, "trained": True}
     path = Path(checkpoint) if checkpoint else default_checkpoint(name)
     if path is None:
         raise MissingWeightsError(

@@ -34,6 +34,7 @@ def test_methods_json_lists_every_method(capsys):
     rows = {r["method"]: r for r in json.loads(capsys.readouterr().out)}
     assert set(rows) == set(METHODS)
     assert rows["bicubic"]["available"]
+    assert rows["nearest"]["available"] and rows["nearest"]["parameters"] == 0
     assert rows["liif"]["parameters"] == 1_567_323 and rows["liif"]["encoder"] == "edsr-baseline"
     assert all(r["paper"] for r in rows.values())
 
@@ -42,6 +43,8 @@ def test_methods_table_is_readable(capsys):
     assert main(["methods"]) == 0
     out = capsys.readouterr().out
     assert "bicubic" in out and "CLIT" in out
+    assert any(line.startswith("nearest") and "available" in line and "unavailable" not in line
+               for line in out.splitlines())
 
 
 def test_upscale_bicubic_matches_imresize(tmp_path, photo):
@@ -52,6 +55,13 @@ def test_upscale_bicubic_matches_imresize(tmp_path, photo):
     expected = np.clip(np.rint(np.clip(imresize(src, output_shape=(30, 38)), 0, 1) * 255), 0, 255)
     assert got.shape == (30, 38, 3)
     assert np.abs(got.astype(int) - expected.astype(int)).max() <= 1
+
+
+def test_upscale_nearest_repeats_the_input_pixels(tmp_path, photo):
+    out = tmp_path / "nearest.png"
+    assert main(["upscale", str(photo), "-o", str(out), "--scale", "3", "--method", "nearest"]) == 0
+    src = np.asarray(Image.open(photo))
+    assert np.array_equal(np.asarray(Image.open(out)), np.repeat(np.repeat(src, 3, axis=0), 3, axis=1))
 
 
 def test_upscale_to_width_keeps_aspect(tmp_path, photo):

@@ -211,6 +211,16 @@ def test_interrupt_prints_finished_scales(photos: Path, tmp_path: Path, monkeypa
     assert record["interrupted"] is True and list(record["results"]) == ["2"]
 
 
+def test_nearest_needs_no_checkpoint_and_scores_below_bicubic(photos: Path, tmp_path: Path) -> None:
+    out_json = tmp_path / "nearest.json"
+    assert ev.main(["--method", "nearest,bicubic", "--dataset", str(photos), "--scales", "3",
+                    "--json", str(out_json)]) == 0
+    nearest, bicubic = json.loads(out_json.read_text())
+    assert nearest["label"] == "Nearest" and nearest["checkpoint"] is None and nearest["trained"] is True
+    assert nearest["results"]["3"]["n_images"] == 3
+    assert nearest["results"]["3"]["psnr"] < bicubic["results"]["3"]["psnr"]
+
+
 def test_evaluate_model_restores_train_mode(photos: Path) -> None:
     model = LIIF(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=[16]).train()
     results = ev.evaluate_model(model, photos, [2.5], limit=2)  # broken.png, img0.png

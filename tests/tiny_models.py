@@ -11,6 +11,7 @@ ENC = {"encoder_args": {"n_resblocks": 1, "n_feats": 8}}
 
 TINY: dict[str, dict] = {
     "bicubic": {},
+    "nearest": {},
     "liif": {**ENC, "hidden": [16, 16]},
     "ultrasr": {**ENC, "hidden_dim": 16},
     "ipe": {**ENC, "hidden_dim": 16},

@@ -298,7 +298,7 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Evaluate SR methods in the papers' protocol "
                                             "(docs/EVALUATION.md).")
     p.add_argument("--method", help="method name(s), comma-separated: rows of the table "
-                                    "(bicubic, liif, ultrasr, ipe, diif, clit, cisrgan, lte)")
+                                    "(bicubic, nearest, liif, ultrasr, ipe, diif, clit, cisrgan, lte)")
     p.add_argument("--checkpoint", action="append", default=[],
                    help="weights of the next method that needs weights (repeatable; default: "
                         "the installed checkpoint)")

@@ -239,7 +239,7 @@ def parse(raw: dict[str, Any]) -> Recipe:
     top = _Table(raw, "")
     name = top.get("name", str)
     method = top.get("method", str)
-    if method not in METHODS or method == "bicubic":
+    if method not in METHODS or not METHODS[method].needs_weights:
         raise RecipeError(f"method {method!r} is not a trainable method")
     data = _Table(top.get("data", dict), "data")
     train = data.get("train", list)
@@ -340,7 +340,7 @@ def _phase(name: str, t: dict[str, Any], init_previous: bool, method: str) -> Ph
         model_t = _Table(t["model"], "model")
         model = ModelSpec(model_t.get("arch", str), model_t.get("config", dict, {}))
         model_t.done()
-        if model.arch not in ARCHITECTURES or model.arch == "bicubic":
+        if model.arch not in ARCHITECTURES or not ARCHITECTURES[model.arch].needs_weights:
             raise RecipeError(f"model.arch {model.arch!r} is not a trainable architecture")
         if METHODS[method].arch != model.arch:
             raise RecipeError(f"method {method!r} uses architecture {METHODS[method].arch!r}, "

@@ -108,6 +108,8 @@ class SRMethod(nn.Module):
     arch: ClassVar[str]
     #: per-LR-pixel decoder work done in ``prepare`` reads this many pixels around each pixel
     prep_radius: int = 0
+    #: False for fixed interpolations (bicubic, nearest): built and run without a checkpoint
+    needs_weights: ClassVar[bool] = True
     #: whether the renderer evaluates a block's queries in chunks of ``Renderer.chunk``
     #: (bounding the per-query activations); False: the whole block in one call
     chunked: ClassVar[bool] = True
@@ -147,5 +149,7 @@ class SRMethod(nn.Module):
 
     @property
     def mlp_dtype(self) -> torch.dtype:
-        """dtype of the decoder weights; MLP inputs are cast to it, coordinates stay float32."""
-        return next(self.parameters()).dtype
+        """dtype of the decoder weights (float32 without weights); MLP inputs are cast to it,
+        coordinates stay float32."""
+        weight = next(self.parameters(), None)
+        return torch.float32 if weight is None else weight.dtype

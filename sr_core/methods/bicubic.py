@@ -21,6 +21,7 @@ from sr_core.resize import resize_matrix
 
 class Bicubic(SRMethod):
     arch = "bicubic"
+    needs_weights = False
     #: no per-query activations, but a fixed cost per call (the weights of the queried rows
     #: and columns): a 256² block in one call is 7× faster than in 1024-query chunks
     chunked = False
@@ -41,10 +42,6 @@ class Bicubic(SRMethod):
 
     def prepare(self, feat: Tensor, lr: Tensor | None, geom: CropGeometry) -> FeatureCrop:
         return FeatureCrop({"rgb": feat.float()}, geom)
-
-    @property
-    def mlp_dtype(self) -> torch.dtype:
-        return torch.float32
 
     def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
         out_h, out_w = int(q.out_h[0]), int(q.out_w[0])

@@ -19,8 +19,14 @@ def test_every_recipe_parses_and_every_method_has_a_shipped_one() -> None:
     assert len(names) == 20
     for name in names:
         load_recipe(name)
-    assert set(SHIPPED_RECIPES) == set(METHODS) - {"bicubic"}
+    assert set(SHIPPED_RECIPES) == {name for name, info in METHODS.items() if info.needs_weights}
     assert all(f"{n}" in names for n in SHIPPED_RECIPES.values())
+
+
+@pytest.mark.parametrize("method", ["bicubic", "nearest"])
+def test_methods_without_weights_are_not_trainable(method: str) -> None:
+    with pytest.raises(RecipeError, match="not a trainable method"):
+        parse({"name": "x", "method": method})
 
 
 @pytest.mark.parametrize("name, low", [(f"{m}-{e}", 2.0 if m == "ultrasr" else 1.0)
