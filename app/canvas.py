@@ -32,9 +32,10 @@ from app import theme
 from app.heatmap import ERROR_RANGE, rgba_legend
 from app.layers import Kind, Layer, LayerTiles
 from app.method_provider import GROUND_TRUTH, HOW_TO_GET_WEIGHTS
+from app.pixel_readout import PixelReadout, read_pixel
 from app.preview_image import PreviewImage
 from app.scheduler import TileScheduler
-from app.tiles import Placement, TileKey
+from app.tiles import Placement, TileKey, placement
 from app.view_model import ViewModel
 from app.view_state import Size
 
@@ -71,8 +72,8 @@ class PanelCanvas(QWidget):
 
     viewportChanged = Signal()
     splitChanged = Signal()
-    #: image coordinates under the mouse, for the status bar
-    hovered = Signal(float, float)
+    #: the mouse moved over the canvas or left it (see ``hover`` and ``readout``)
+    hovered = Signal()
 
     def __init__(self, panel: int, context: CanvasContext, methods: list[str],
                  parent: QWidget | None = None) -> None:
@@ -85,6 +86,8 @@ class PanelCanvas(QWidget):
         self._frames_of: object | None = None
         self._drag: QPointF | None = None
         self._dragging_divider = False
+        #: device point under the mouse; None when the mouse is elsewhere
+        self.hover: tuple[float, float] | None = None
         self.painted: set[TileKey] = set()
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -118,6 +121,13 @@ class PanelCanvas(QWidget):
 
     def _device(self, pos: QPointF) -> tuple[float, float]:
         return pos.x() * self.dpr, pos.y() * self.dpr
+
+    def readout(self) -> PixelReadout | None:
+        """The pixel under the mouse, as painted (the scheduler's view); None off the image or not hovered."""
+        state, doc = self.context.scheduler.view, self.context.scheduler.doc
+        if self.hover is None or state is None or doc is None:
+            return None
+        return read_pixel(doc, placement(state, self.viewport()), *self.hover)
 
     # --- events -----------------------------------------------------------------------------
 
@@ -181,9 +191,13 @@ class PanelCanvas(QWidget):
             self.setCursor(Qt.CursorShape.SplitHCursor)
         else:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
-        state = self.context.view.state
-        if state is not None:
-            self.hovered.emit(*state.to_image(self.viewport(), *self._device(pos)))
+        self.hover = self._device(pos)
+        self.hovered.emit()
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.hover = None
+        self.hovered.emit()
+        super().leaveEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._drag = None

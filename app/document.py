@@ -44,6 +44,10 @@ class Document:
     source: SourceImage
     description: str
     gt: GroundTruth | None = None
+    #: of the file (the reference's when comparing): 8 or less reads as 0–255, more as 0–65535
+    bit_depth: int = 8
+    #: all three channels are equal
+    grayscale: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -67,7 +71,8 @@ def _describe(image: LoadedImage) -> str:
 def open_document(path: str | Path) -> Document:
     """Load an image file; raises ``ImageLoadError`` with a readable message."""
     image = load_image(path)
-    return Document(Path(path).name, str(path), image.pixels, SourceImage(image.pixels), _describe(image))
+    return Document(Path(path).name, str(path), image.pixels, SourceImage(image.pixels), _describe(image),
+                    bit_depth=image.bit_depth, grayscale=image.grayscale)
 
 
 def downscale(hr: np.ndarray, factor: int, bit_depth: int) -> np.ndarray:
@@ -96,4 +101,5 @@ def open_ground_truth(path: str | Path, factor: int) -> Document:
     assert output_size(lr.shape[0], lr.shape[1], factor) == (h, w)
     gt = GroundTruth(hr, factor, SourceImage(hr))
     description = f"{lr.shape[1]}×{lr.shape[0]} · bicubic ÷{factor} of {w}×{h} reference"
-    return Document(Path(path).name, str(path), lr, SourceImage(lr), description, gt)
+    return Document(Path(path).name, str(path), lr, SourceImage(lr), description, gt,
+                    bit_depth=image.bit_depth, grayscale=image.grayscale)

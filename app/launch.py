@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
 from app.cli_options import DEFAULT_SIZE, SELFTEST_SIZE, ViewerOptions
@@ -32,7 +33,8 @@ def launch(app: QApplication, opts: ViewerOptions, splash: QSplashScreen | None)
         settings.device = opts.device
     window = MainWindow(provider, settings, persist=not opts.headless)
     size = opts.size or (SELFTEST_SIZE if opts.selftest else DEFAULT_SIZE if opts.headless else None)
-    if size:
+    if size:  # overrides the restored geometry, maximised or not
+        window.setWindowState(Qt.WindowState.WindowNoState)
         window.resize(*size)
     if opts.panels:
         window.set_panels(opts.panels)

@@ -62,8 +62,13 @@ def coarse_density(zoom: float) -> int:
     return 4 if zoom >= 6 else 2 if zoom >= 3 else 1
 
 
-def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: int) -> LayerTiles:
-    """The tiles ``layer`` needs at ``view``, each list nearest to the layer's centre first."""
+def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: int,
+                coarse: bool) -> LayerTiles:
+    """The tiles ``layer`` needs at ``view``, each list nearest to the layer's centre first.
+
+    ``coarse``: whether a model layer gets a coarse pass first (not worth it for methods without
+    weights, such as nearest, which are as cheap as bicubic).
+    """
     place = placement(view, layer.viewport)
     if kind is Kind.BLOCKED:
         return LayerTiles(place)
@@ -89,11 +94,11 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
         return LayerTiles(place, truth=truth, region=region)
     if kind is Kind.BICUBIC:
         return LayerTiles(place, fine=bicubic, truth=truth, region=region)
-    density = coarse_density(view.zoom)
-    coarse = []
+    density = coarse_density(view.zoom) if coarse else 1
+    coarse_tiles = []
     if density > 1:
-        coarse = tiles(layer.method, lr, output_size(image[1], image[0], view.zoom / density))
-    return LayerTiles(place, base=bicubic, coarse=coarse, fine=tiles(layer.method, lr, grid),
+        coarse_tiles = tiles(layer.method, lr, output_size(image[1], image[0], view.zoom / density))
+    return LayerTiles(place, base=bicubic, coarse=coarse_tiles, fine=tiles(layer.method, lr, grid),
                       truth=truth, region=region)
 
 

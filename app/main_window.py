@@ -29,15 +29,18 @@ from app.dialogs.settings_dialog import SettingsDialog
 from app.document import Document, open_document, open_ground_truth
 from app.export_plan import ExportError, region_export, view_export
 from app.icons import app_icon, icon
+from app.image_folder import IMAGE_FILTER, neighbour, position
 from app.jobs import ExportItem
 from app.layers import Kind
 from app.message_bar import MessageBar
 from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider, RegistryProvider
 from app.panel import HEADER_HEIGHT, PanelWidget
+from app.pixel_readout import format_readout
 from app.preview_image import PreviewImage, build_preview
 from app.scheduler import TileScheduler
 from app.settings import Settings
 from app.view_model import ViewModel
+from app.window_geometry import restore_geometry, save_geometry
 from app.zoom_text import FIT, format_zoom, parse_zoom
 from sr_core.devices import device_label
 from sr_core.imaging import ImageLoadError
@@ -50,7 +53,6 @@ ZOOM_STEP = 2 ** 0.5
 ZOOM_PRESETS = ("Fit", "1×", "2×", "4×", "8×", "16×", "32×", "64×")
 #: arrow keys move the view by this fraction of a panel
 PAN_FRACTION = 0.125
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp *.gif);;All files (*)"
 
 
 class MainWindow(QMainWindow):
@@ -64,7 +66,7 @@ class MainWindow(QMainWindow):
         self.persist = persist
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
-        self.resize(1400, 900)
+        restore_geometry(self, self.settings)
         self.view = ViewModel(self)
         self.scheduler = TileScheduler(self.provider, self.settings, self)
         self.context = CanvasContext(self.view, self.scheduler, heatmap=self.settings.heatmap)
@@ -74,6 +76,8 @@ class MainWindow(QMainWindow):
         self.wipe = False
         self.panels: list[PanelWidget] = []
         self.loading = False
+        #: the image that next / previous count from when it is not the document (it failed to open)
+        self._browse_from: str | None = None
         self._pending_view: tuple[float | None, tuple[float, float] | None] | None = None
         self._build_ui()
         self.view.changed.connect(self._on_view_changed)
@@ -83,7 +87,7 @@ class MainWindow(QMainWindow):
         self.scheduler.exportFinished.connect(self._on_export_finished)
         self.scheduler.exportFailed.connect(self._on_export_failed)
         self.export_progress: QProgressDialog | None = None
-        self._rebuild_panels()
+        self.set_wipe(self.settings.wipe)  # builds the panels
         self._update_title()
         app = QApplication.instance()
         if app is not None:
@@ -114,6 +118,10 @@ class MainWindow(QMainWindow):
         a = self._action
         self.act_open = a("&Open…", self.choose_file, [QKeySequence.StandardKey.Open], "mdi6.folder-open-outline",
                           "Open an image (or drop one on the window)")
+        self.act_prev = a("&Previous image", lambda: self.browse(-1), ["PgUp", "["], "mdi6.page-previous-outline",
+                          "Previous image in this folder (PageUp or [)")
+        self.act_next = a("&Next image", lambda: self.browse(1), ["PgDown", "]"], "mdi6.page-next-outline",
+                          "Next image in this folder (PageDown or ])")
         self.act_gt = a("Compare with &ground truth…", self.choose_ground_truth, ["Ctrl+G"], "mdi6.compare",
                         "Open a high-resolution reference: the app shows its bicubic downscale and "
                         "measures every method against it")
@@ -128,6 +136,9 @@ class MainWindow(QMainWindow):
                          "Fit the image into the panels (0)")
         self.act_actual = a("&100 %", lambda: self.view.zoom_to(1.0), ["1"], "mdi6.numeric-1-box-outline",
                             "One image pixel per screen pixel (1)")
+        self.act_keep_view = a("&Keep zoom and position when switching images", self.set_keep_view,
+                               checkable=True)
+        self.act_keep_view.setChecked(self.settings.keep_view)
         self.act_pans = [a(text, lambda _=False, d=d: self._pan_key(*d), [key])
                          for text, key, d in (("Pan left", "Left", (1, 0)), ("Pan right", "Right", (-1, 0)),
                                               ("Pan up", "Up", (0, 1)), ("Pan down", "Down", (0, -1)))]
@@ -160,6 +171,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.act_open)
         self.recent_menu = file_menu.addMenu(icon("mdi6.history"), "Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addActions([self.act_prev, self.act_next])
         file_menu.addAction(self.act_gt)
         file_menu.addSeparator()
         file_menu.addAction(self.act_export)
@@ -170,6 +182,7 @@ class MainWindow(QMainWindow):
         view_menu = menu.addMenu("&View")
         for act in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual):
             view_menu.addAction(act)
+        view_menu.addAction(self.act_keep_view)
         view_menu.addSeparator()
         layout_menu = view_menu.addMenu(icon("mdi6.view-grid-outline"), "&Panels")
         layout_menu.addActions(list(self.layout_actions.values()))
@@ -188,7 +201,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("main-toolbar")
         bar.setMovable(False)
         bar.setIconSize(QSize(20, 20))
-        bar.addActions([self.act_open, self.act_gt, self.act_export])
+        bar.addActions([self.act_open, self.act_prev, self.act_next, self.act_gt, self.act_export])
         bar.addSeparator()
         layout_button = QToolButton(self)
         layout_button.setIcon(icon("mdi6.view-grid-outline"))
@@ -256,6 +269,7 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str, *, gt_factor: int | None = None, remember: bool = True) -> None:
         """Open an image (decoded off the GUI thread); with ``gt_factor`` it is the reference."""
+        self._browse_from = None
         self.loading = True
         self.statusBar().showMessage(f"Opening {Path(path).name}…")
 
@@ -271,7 +285,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self.context.preview = preview
         self.scheduler.set_document(doc)
-        self.view.reset(doc.size)
+        self.view.reset(doc.size, keep=self.settings.keep_view)
         if self._pending_view is not None:
             zoom, centre = self._pending_view
             self._pending_view = None
@@ -296,14 +310,43 @@ class MainWindow(QMainWindow):
         text = str(err) if isinstance(err, ImageLoadError) else f"Could not open the image: {err}"
         self.messages.show_message("error", text)
 
+    def browse(self, step: int) -> None:
+        """Open the next (``step`` 1) or previous (-1) image of the current image's folder.
+
+        The list wraps around at the ends. A ground truth is followed by the next file opened as a
+        ground truth at the same factor.
+        """
+        doc = self.doc
+        if doc is None or doc.path is None:
+            return
+        current = Path(self._browse_from or doc.path)
+        target = neighbour(current, step)
+        if target is None:
+            self.statusBar().showMessage(f"No other image in {current.parent}.", 4000)
+            return
+        self.open_path(str(target), gt_factor=doc.gt.factor if doc.gt is not None else None)
+        self._browse_from = str(target)  # should it fail to open, the next press moves on past it
+
+    def set_keep_view(self, on: bool) -> None:
+        """Whether a newly opened image keeps the zoom and relative centre (saved at once)."""
+        self.settings.keep_view = bool(on)
+        self.act_keep_view.setChecked(self.settings.keep_view)
+        self._save_settings()
+
     def set_pending_view(self, zoom: float | None, centre: tuple[float, float] | None) -> None:
         """Zoom and centre to apply when the next document has loaded (command line)."""
         self._pending_view = (zoom, centre)
 
     def _update_title(self) -> None:
+        """Title and description name the image and its place in its folder ("3 / 14")."""
         doc = self.doc
-        self.setWindowTitle(f"{doc.name} — ZoomSR" if doc else "ZoomSR")
-        self.image_label.setText(doc.description if doc else "")
+        path = doc.path if doc is not None else None
+        self.act_prev.setEnabled(path is not None)
+        self.act_next.setEnabled(path is not None)
+        place = position(Path(path)) if path is not None else None
+        where = f" · {place[0]} / {place[1]}" if place else ""
+        self.setWindowTitle(f"{doc.name}{where} — ZoomSR" if doc else "ZoomSR")
+        self.image_label.setText(f"{doc.description}{where}" if doc else "")
 
     # --- panels -----------------------------------------------------------------------------
 
@@ -337,7 +380,6 @@ class MainWindow(QMainWindow):
     def set_heatmap(self, on: bool) -> None:
         self.context.heatmap = bool(on)
         self.act_heatmap.setChecked(self.context.heatmap)
-        self.act_heatmap.setEnabled(False)
         self.settings.heatmap = self.context.heatmap
         self.refresh()
 
@@ -353,7 +395,7 @@ class MainWindow(QMainWindow):
             panel.methodChosen.connect(self._on_method_chosen)
             panel.canvas.viewportChanged.connect(self._on_viewports)
             panel.canvas.splitChanged.connect(self._on_layers)
-            panel.canvas.hovered.connect(self._on_hover)
+            panel.canvas.hovered.connect(self._show_readout)
             self.grid.addWidget(panel, index // cols, index % cols)
             self.panels.append(panel)
         for r in range(3):
@@ -394,6 +436,7 @@ class MainWindow(QMainWindow):
             self.zoom_box.setEditText(format_zoom(state.zoom))
         for panel in self.panels:
             panel.canvas.update()
+        self._show_readout()
 
     def apply_zoom_text(self, text: str) -> bool:
         """Apply the zoom box's text; False (and the current zoom shown again) if not a zoom."""
@@ -414,16 +457,11 @@ class MainWindow(QMainWindow):
             vw, vh = self.panels[0].canvas.viewport()
             self.view.pan(dx * vw * PAN_FRACTION, dy * vh * PAN_FRACTION)
 
-    def _on_hover(self, x: float, y: float) -> None:
-        doc = self.doc
-        if doc is None:
-            return
-        w, h = doc.size
-        if 0 <= x < w and 0 <= y < h:
-            r, g, b = (doc.pixels[int(y), int(x)] * 255).round().astype(int)
-            self.hover_label.setText(f"x {x:7.1f}   y {y:7.1f}     input RGB {r:3d} {g:3d} {b:3d}")
-        else:
-            self.hover_label.setText(f"x {x:7.1f}   y {y:7.1f}")
+    def _show_readout(self) -> None:
+        """The status bar describes the pixel under the mouse (empty off the image)."""
+        hovered = next((p.canvas for p in self.panels if p.canvas.hover is not None), None)
+        readout = hovered.readout() if hovered is not None else None
+        self.hover_label.setText(format_readout(readout) if readout is not None else "")
 
     def refresh(self) -> None:
         for panel in self.panels:
@@ -597,6 +635,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.panels = [m for m in self.methods if m != GROUND_TRUTH]
+        self.settings.wipe = self.wipe
+        save_geometry(self, self.settings)
         self._save_settings()
         self.scheduler.shutdown()
         self.loader.shutdown()

@@ -236,7 +236,11 @@ class TileScheduler(QObject):
         """Tiles of a layer at the current view (computed fresh, so paints never lag)."""
         if self.doc is None or self.view is None:
             return None
-        return layer_tiles(self.view, layer, self.doc, self.kind(layer.method), self.tile)
+        return self._layer_tiles(self.view, layer, self.doc, self.kind(layer.method))
+
+    def _layer_tiles(self, view: ViewState, layer: Layer, doc: Document, kind: Kind) -> LayerTiles:
+        coarse = kind is Kind.MODEL and self.provider.info(layer.method).needs_weights
+        return layer_tiles(view, layer, doc, kind, self.tile, coarse=coarse)
 
     def status(self, layer: Layer) -> LayerStatus:
         kind = self.kind(layer.method)
@@ -314,7 +318,7 @@ class TileScheduler(QObject):
         entries = {}
         for layer in self.layers:
             kind = self.kind(layer.method)
-            entries[layer.id] = (layer, kind, layer_tiles(view, layer, doc, kind, self.tile))
+            entries[layer.id] = (layer, kind, self._layer_tiles(view, layer, doc, kind))
         self._entries = entries
         wanted = {k for _, _, t in entries.values() for k in t.base + t.coarse + t.fine + t.truth}
         self.cache.pin(wanted)

@@ -19,6 +19,8 @@ from sr_core.files import atomic_target
 MAX_RECENT = 10
 TILE_SIZES = (128, 256, 512)
 DEFAULT_PANELS = ["bicubic", "liif"]
+#: saved window coordinates beyond ±this are taken for damage
+MAX_COORDINATE = 1 << 16
 
 
 def config_dir() -> Path:
@@ -40,9 +42,16 @@ class Settings:
     memory_mb: int = 1024
     tile_size: int = 256
     panels: list[str] = field(default_factory=lambda: list(DEFAULT_PANELS))
+    #: one panel wiping between the first two of ``panels``
+    wipe: bool = False
+    #: x, y, width, height of the window when not maximised (logical pixels); empty: the default
+    window_geometry: list[int] = field(default_factory=list, metadata={"item": int})
+    window_maximized: bool = False
     recent_files: list[str] = field(default_factory=list)
     gt_factor: int = 4
     heatmap: bool = False
+    #: a newly opened image keeps the zoom and the relative centre of the previous one
+    keep_view: bool = True
 
     def add_recent(self, path: str) -> None:
         """Put ``path`` first in the recent files (absolute, without duplicates)."""
@@ -77,7 +86,8 @@ class Settings:
             value, default = data.get(f.name), getattr(defaults, f.name)
             ok = isinstance(value, type(default)) and isinstance(value, bool) == isinstance(default, bool)
             if isinstance(default, list) and ok:
-                ok = all(isinstance(v, str) for v in value)
+                item = f.metadata.get("item", str)
+                ok = all(isinstance(v, item) and not isinstance(v, bool) for v in value)
             values[f.name] = value if ok else default
         settings = Settings(**values)
         if settings.tile_size not in TILE_SIZES:
@@ -86,4 +96,7 @@ class Settings:
             settings.precision = defaults.precision
         settings.memory_mb = min(max(settings.memory_mb, 128), 65536)
         settings.gt_factor = min(max(settings.gt_factor, 2), 16)
+        g = settings.window_geometry
+        if not (len(g) == 4 and g[2] > 0 and g[3] > 0 and all(abs(v) < MAX_COORDINATE for v in g)):
+            settings.window_geometry = []
         return settings

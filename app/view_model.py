@@ -22,9 +22,12 @@ class ViewModel(QObject):
             self.state = state
             self.changed.emit()
 
-    def reset(self, image: Size) -> None:
-        """A new image: show it whole."""
-        self._set(ViewState.fit(image, self._viewports))
+    def reset(self, image: Size, *, keep: bool = False) -> None:
+        """A new image: show it whole or, with ``keep``, at the current zoom and relative centre."""
+        if keep and self.state is not None:
+            self._set(self.state.carried_to(image))
+        else:
+            self._set(ViewState.fit(image, self._viewports))
 
     def set_viewports(self, viewports: tuple[Size, ...]) -> None:
         self._viewports = viewports

@@ -64,6 +64,13 @@ class ViewState:
             return ViewState.fit(self.image, viewports)
         return replace(self, viewports=viewports).clamped()
 
+    def carried_to(self, image: Size) -> ViewState:
+        """The same zoom and relative centre on another image, clamped; a fitted view fits it."""
+        if self.fitted:
+            return ViewState.fit(image, self.viewports)
+        w, h = self.image
+        return replace(self, image=image, cx=self.cx / w * image[0], cy=self.cy / h * image[1]).clamped()
+
     def to_image(self, viewport: Size, px: float, py: float) -> tuple[float, float]:
         """Image point shown at device point ``(px, py)`` of ``viewport``."""
         return (self.cx + (px - viewport[0] / 2) / self.zoom,

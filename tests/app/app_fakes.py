@@ -70,7 +70,7 @@ class FakeProvider(RegistryProvider):
     def info(self, name: str) -> MethodInfo:
         if name == "bicubic":
             return super().info(name)
-        return MethodInfo(name, name.upper(), "fake", f"{name} — a fake method for tests")
+        return MethodInfo(name, name.upper(), "liif", f"{name} — a fake method for tests")  # stands for a trained model
 
     def status(self, name: str) -> MethodStatus:
         if name == "bicubic":

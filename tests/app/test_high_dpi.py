@@ -10,7 +10,9 @@ from pathlib import Path
 SCRIPT = r"""
 import sys
 import numpy as np
+from PySide6.QtCore import QPoint
 from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from app_fakes import FakeProvider, smooth_image
 from sr_core.imaging import save_png
@@ -43,6 +45,9 @@ expected = np.floor(np.clip(expected, 0, 1) * 255 + 0.5).astype(int)
 top, left = rect.top - place.oy, rect.left - place.ox
 got = shown[top + 8:top + rect.height, left:left + rect.width]  # below the 3 px progress strip
 diff = np.abs(got - expected[8:]).max()
+QTest.mouseMove(canvas, QPoint(100, 80))  # the readout names device pixel (200, 160)'s output pixel
+readout = canvas.readout()
+assert readout is not None and readout.output == (200 + place.ox, 160 + place.oy), (readout, place)
 window.close()
 print("max difference", diff)
 sys.exit(0 if diff <= 1 else 1)

@@ -47,7 +47,7 @@ def test_jobs_come_bicubic_first_then_coarse_then_fine_centre_out():
     doc = document()
     view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
     layer = Layer(0, "fake", (600, 400), (0, 600))
-    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128)
+    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128, coarse=True)
     assert coarse_density(20.0) == 4 and tiles.coarse and tiles.base and tiles.fine
     jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k: True, metrics_wanted=lambda m: True)
     stages = [("base" if j.key in tiles.base else "coarse" if j.key in tiles.coarse else "fine") for j in jobs]
@@ -63,14 +63,14 @@ def test_below_x1_no_method_renders_tiles():
     view = ViewState.fit(doc.size, ((30, 20),))
     assert view.zoom < 1
     for kind in (Kind.MODEL, Kind.BICUBIC):
-        tiles = layer_tiles(view, Layer(0, "fake", (30, 20), (0, 30)), doc, kind, 128)
+        tiles = layer_tiles(view, Layer(0, "fake", (30, 20), (0, 30)), doc, kind, 128, coarse=True)
         assert not (tiles.base or tiles.coarse or tiles.fine)
 
 
 def test_wipe_layers_only_want_their_side():
     doc = document()
     view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
-    left = layer_tiles(view, Layer(0, "a", (600, 400), (0, 150)), doc, Kind.MODEL, 128)
-    right = layer_tiles(view, Layer(0, "b", (600, 400), (150, 600)), doc, Kind.MODEL, 128)
-    whole = layer_tiles(view, Layer(0, "a", (600, 400), (0, 600)), doc, Kind.MODEL, 128)
+    left = layer_tiles(view, Layer(0, "a", (600, 400), (0, 150)), doc, Kind.MODEL, 128, coarse=True)
+    right = layer_tiles(view, Layer(0, "b", (600, 400), (150, 600)), doc, Kind.MODEL, 128, coarse=True)
+    whole = layer_tiles(view, Layer(0, "a", (600, 400), (0, 600)), doc, Kind.MODEL, 128, coarse=True)
     assert len(left.fine) < len(whole.fine) and len(right.fine) < len(whole.fine)

@@ -98,6 +98,20 @@ def test_a_fitted_view_refits_when_panels_resize():
     assert zoomed.zoom == 3.0
 
 
+def test_another_image_keeps_the_zoom_and_relative_centre_within_its_limits():
+    view = ViewState.fit(IMAGE, PANELS).zoomed_to(5.0).centred_on(300.5, 100.25)
+    same = view.carried_to(IMAGE)
+    assert (same.zoom, same.cx, same.cy, same.fitted) == (5.0, 300.5, 100.25, False)
+    double = view.carried_to((2 * IMAGE[0], 2 * IMAGE[1]))
+    assert (double.zoom, double.cx, double.cy) == (5.0, 601.0, 200.5)
+    wide = view.carried_to((200, 100))  # at ×5 its height fits the panels: centred on that axis
+    assert (wide.zoom, wide.cx, wide.cy) == (5.0, pytest.approx(300.5 / 768 * 200), 50)
+    tiny = view.carried_to((40, 30))  # ×5 is below its fit (×20): the zoom rises to fit
+    assert (tiny.zoom, tiny.cx, tiny.cy) == (20.0, 20, 15) and not tiny.fitted
+    refit = ViewState.fit(IMAGE, PANELS).carried_to((100, 80))
+    assert refit == ViewState.fit((100, 80), PANELS) and refit.fitted
+
+
 def test_placement_puts_tiles_on_whole_device_pixels():
     view = ViewState.fit(IMAGE, PANELS).zoomed_to(7.3).centred_on(300.37, 200.81)
     place = placement(view, PANELS[0])
