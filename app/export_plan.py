@@ -11,8 +11,8 @@ from app.tiles import placement
 from app.view_state import Size, ViewState
 from sr_core.render import Rect, output_size
 
-#: exports are held in memory as 8-bit RGB; refuse larger ones
-MAX_EXPORT_PIXELS = 400_000_000
+#: exports are held in memory as integer RGB (8 or 16 bits); refuse larger ones
+MAX_EXPORT_BYTES = 1_200_000_000
 
 
 class ExportError(ValueError):
@@ -27,15 +27,22 @@ def output_paths(path: str, methods: list[str]) -> list[str]:
     return [str(target.with_name(f"{target.stem}-{m}.png")) for m in methods]
 
 
+def export_bits(doc: Document) -> int:
+    """PNG bit depth of an export: 16 for inputs of more than 8 bits, else 8."""
+    return 16 if doc.bit_depth > 8 else 8
+
+
 def _item(doc: Document, method: str, out_h: int, out_w: int, rect: Rect, path: str) -> ExportItem:
-    if rect.height * rect.width > MAX_EXPORT_PIXELS:
-        raise ExportError(f"{rect.width}×{rect.height} is too large to export (limit "
-                          f"{MAX_EXPORT_PIXELS // 10**6} megapixels); choose a smaller region or scale.")
+    bits = export_bits(doc)
+    limit = MAX_EXPORT_BYTES // (3 * bits // 8)
+    if rect.height * rect.width > limit:
+        raise ExportError(f"{rect.width}×{rect.height} is too large to export as a {bits}-bit PNG (limit "
+                          f"{limit // 10**6} megapixels); choose a smaller region or scale.")
     if method == GROUND_TRUTH:
         if doc.gt is None:
             raise ExportError("There is no ground-truth reference to export.")
-        return ExportItem(BICUBIC, doc.gt.source, out_h, out_w, rect, path)
-    return ExportItem(method, doc.source, out_h, out_w, rect, path)
+        return ExportItem(BICUBIC, doc.gt.source, out_h, out_w, rect, path, bits)
+    return ExportItem(method, doc.source, out_h, out_w, rect, path, bits)
 
 
 def view_export(doc: Document, view: ViewState, viewport: Size, methods: list[str],

@@ -58,6 +58,8 @@ class ExportItem:
     out_w: int
     rect: Rect
     path: str
+    #: PNG bit depth (8 or 16: that of the input file)
+    bits: int = 8
 
 
 @dataclass(frozen=True)

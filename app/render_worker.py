@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from PIL import Image
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
@@ -27,8 +26,7 @@ from app.method_provider import MethodProvider
 from app.tiles import TileKey
 from sr_core import metrics
 from sr_core.devices import PRECISIONS
-from sr_core.files import atomic_target
-from sr_core.imaging import to_uint8
+from sr_core.imaging import save_png, to_levels, to_uint8
 from sr_core.render import Rect, RenderCancelled, Renderer, RenderError
 
 #: rows rendered at a time by exports (bounds their float memory)
@@ -40,12 +38,6 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     u8 = np.ascontiguousarray(to_uint8(rgb))
     h, w, _ = u8.shape
     return QImage(u8.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-def write_png(path: str, pixels: np.ndarray) -> None:
-    """Save uint8 RGB atomically (temporary file, then rename)."""
-    with atomic_target(path) as tmp:
-        Image.fromarray(pixels).save(tmp, "PNG")
 
 
 class RenderWorker(QObject):
@@ -275,14 +267,14 @@ class RenderWorker(QObject):
                 if renderer is None:
                     raise RenderError(f"{item.method}: {self._failed[item.method]}")
                 rect = item.rect
-                out = np.empty((rect.height, rect.width, 3), np.uint8)
+                out = np.empty((rect.height, rect.width, 3), np.uint16 if item.bits == 16 else np.uint8)
                 for top in range(rect.top, rect.bottom, EXPORT_STRIP):
                     strip = Rect(top, rect.left, min(top + EXPORT_STRIP, rect.bottom), rect.right)
-                    out[strip.top - rect.top:strip.bottom - rect.top] = to_uint8(renderer.render(
-                        item.source, item.out_h, item.out_w, strip, cancel=cancel))
+                    out[strip.top - rect.top:strip.bottom - rect.top] = to_levels(renderer.render(
+                        item.source, item.out_h, item.out_w, strip, cancel=cancel), item.bits)
                     finished += strip.height * strip.width
                     self.exportProgress.emit(finished, total)
-                write_png(item.path, out)
+                save_png(item.path, out, bits=item.bits)
                 written.append(item.path)
         except RenderCancelled:
             done = f" {len(written)} of {len(items)} files were written." if written else " Nothing was written."

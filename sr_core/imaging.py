@@ -264,9 +264,22 @@ def _encode_png16(channels: np.ndarray) -> bytes:
     )
 
 
-def _encode_png(pixels: np.ndarray, bits: int, alpha: np.ndarray | None) -> bytes:
-    """PNG bytes of H×W×3 (or H×W) [0, 1] pixels with optional H×W alpha."""
+def to_levels(pixels: np.ndarray, bits: int) -> np.ndarray:
+    """[0, 1] floats as 8- or 16-bit integer levels (uint8 / uint16); such levels pass unchanged."""
+    dtype = {8: np.uint8, 16: np.uint16}.get(bits)
+    if dtype is None:
+        raise ValueError(f"bits must be 8 or 16, got {bits}")
     px = np.asarray(pixels)
+    if px.dtype == dtype:
+        return px
+    if not np.issubdtype(px.dtype, np.floating):
+        raise ValueError(f"{bits}-bit levels must be {np.dtype(dtype).name}, got {px.dtype}")
+    return to_uint16(px) if bits == 16 else to_uint8(px)
+
+
+def _encode_png(pixels: np.ndarray, bits: int, alpha: np.ndarray | None) -> bytes:
+    """PNG bytes of H×W×3 (or H×W) pixels with optional H×W alpha (see :func:`save_png`)."""
+    px = to_levels(pixels, bits)
     if px.ndim == 2:
         px = px[..., None]
     if px.ndim != 3 or px.shape[2] not in (1, 3):
@@ -274,21 +287,22 @@ def _encode_png(pixels: np.ndarray, bits: int, alpha: np.ndarray | None) -> byte
     if alpha is not None:
         if np.shape(alpha) != px.shape[:2]:
             raise ValueError(f"alpha shape {np.shape(alpha)} does not match {px.shape[:2]}")
-        px = np.concatenate([px, np.asarray(alpha)[..., None]], axis=2)
+        px = np.concatenate([px, to_levels(alpha, bits)[..., None]], axis=2)
     if bits == 16:
-        return _encode_png16(to_uint16(px))
-    if bits != 8:
-        raise ValueError(f"bits must be 8 or 16, got {bits}")
-    channels = to_uint8(px)
+        return _encode_png16(px)
     buffer = io.BytesIO()
-    Image.fromarray(channels[..., 0] if channels.shape[2] == 1 else channels).save(buffer, "PNG")
+    Image.fromarray(px[..., 0] if px.shape[2] == 1 else px).save(buffer, "PNG")
     return buffer.getvalue()
 
 
 def save_png(
     path: str | os.PathLike, pixels: np.ndarray, *, bits: int = 8, alpha: np.ndarray | None = None
 ) -> None:
-    """Save [0, 1] pixels as an 8- or 16-bit PNG, atomically (temp file + ``os.replace``)."""
+    """Save pixels as an 8- or 16-bit PNG, atomically (temp file + ``os.replace``).
+
+    ``pixels`` (and ``alpha``): [0, 1] floats, rounded here, or levels already quantised to
+    ``bits`` (uint8 for 8, uint16 for 16; see :func:`to_levels`).
+    """
     data = _encode_png(pixels, bits, alpha)
     with atomic_target(path) as tmp:
         tmp.write_bytes(data)

@@ -247,11 +247,21 @@ def test_save_png_round_trip_16bit(tmp_path: Path) -> None:
     np.testing.assert_array_equal(to_uint16(img.pixels), to_uint16(pixels))
 
 
+def test_save_png_takes_quantised_levels_as_they_are(tmp_path: Path) -> None:
+    pixels = np.random.default_rng(8).random((9, 11, 3))
+    for bits, quantise in ((8, to_uint8), (16, to_uint16)):
+        save_png(tmp_path / f"floats{bits}.png", pixels, bits=bits)
+        save_png(tmp_path / f"levels{bits}.png", quantise(pixels), bits=bits)
+        assert (tmp_path / f"floats{bits}.png").read_bytes() == (tmp_path / f"levels{bits}.png").read_bytes()
+
+
 def test_save_png_rejects_bad_arguments(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         save_png(tmp_path / "x.png", np.zeros((4, 4, 2)))
     with pytest.raises(ValueError):
         save_png(tmp_path / "x.png", np.zeros((4, 4, 3)), bits=12)
+    with pytest.raises(ValueError, match="uint16"):  # 8-bit levels where 16-bit ones are due
+        save_png(tmp_path / "x.png", np.zeros((4, 4, 3), np.uint8), bits=16)
     assert list(tmp_path.iterdir()) == []
 
 

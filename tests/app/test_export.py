@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 import pytest
-from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle
+from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 from PIL import Image
 
 from app.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
 from app.export_plan import ExportError, region_export
+from sr_core.imaging import load_image, save_png, to_uint16
 
 
 def test_export_the_current_view_of_all_panels(qtbot, make_window, image_file, tmp_path, fake):
@@ -36,6 +38,20 @@ def test_export_a_region_at_any_scale(qtbot, make_window, image_file, tmp_path):
         assert im.size == (70, 35)
     with pytest.raises(ExportError):
         region_export(window.doc, ["bicubic"], (100, 100, 5, 5), 2.0, str(tmp_path / "outside.png"))
+
+
+def test_exports_keep_a_16_bit_input_at_16_bits(qtbot, make_window, tmp_path):
+    deep = tmp_path / "deep.png"
+    pixels = smooth_image(48, 64)
+    save_png(deep, pixels, bits=16)
+    window = make_window(image=deep)
+    assert window.doc.bit_depth == 16
+    window.start_export(region_export(window.doc, ["bicubic"], (0, 0, 64, 48), 1.0, str(tmp_path / "out")))
+    qtbot.waitUntil(lambda: (tmp_path / "out.png").exists(), timeout=WAIT_MS)
+    out = load_image(tmp_path / "out.png")
+    assert out.bit_depth == 16
+    # ×1 bicubic is the input itself: 16-bit exact, finer than any 8-bit export could be
+    assert np.abs(out.pixels - to_uint16(pixels) / 65535).max() <= 1 / 65535
 
 
 def test_a_long_export_can_be_cancelled(qtbot, make_window, image_file, tmp_path):
