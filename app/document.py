@@ -36,11 +36,14 @@ class GroundTruth:
 
 @dataclass(frozen=True)
 class Document:
-    """The input image as the renderers see it, plus how to describe it."""
+    """The input image as the renderers see it, plus how to describe it.
+
+    The pixels live once, in ``source`` (``SourceImage.rgb`` reads them back): no second copy
+    of a 48-megapixel photo.
+    """
 
     name: str
     path: str | None
-    pixels: np.ndarray
     source: SourceImage
     description: str
     gt: GroundTruth | None = None
@@ -52,7 +55,7 @@ class Document:
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) of the input."""
-        return int(self.pixels.shape[1]), int(self.pixels.shape[0])
+        return self.source.width, self.source.height
 
     def sources(self) -> dict[int, SourceImage]:
         """Every source image by key (the input, and the HR reference if any)."""
@@ -71,7 +74,7 @@ def _describe(image: LoadedImage) -> str:
 def open_document(path: str | Path) -> Document:
     """Load an image file; raises ``ImageLoadError`` with a readable message."""
     image = load_image(path)
-    return Document(Path(path).name, str(path), image.pixels, SourceImage(image.pixels), _describe(image),
+    return Document(Path(path).name, str(path), SourceImage(image.pixels), _describe(image),
                     bit_depth=image.bit_depth, grayscale=image.grayscale)
 
 
@@ -101,5 +104,5 @@ def open_ground_truth(path: str | Path, factor: int) -> Document:
     assert output_size(lr.shape[0], lr.shape[1], factor) == (h, w)
     gt = GroundTruth(hr, factor, SourceImage(hr))
     description = f"{lr.shape[1]}×{lr.shape[0]} · bicubic ÷{factor} of {w}×{h} reference"
-    return Document(Path(path).name, str(path), lr, SourceImage(lr), description, gt,
+    return Document(Path(path).name, str(path), SourceImage(lr), description, gt,
                     bit_depth=image.bit_depth, grayscale=image.grayscale)

@@ -275,7 +275,7 @@ class MainWindow(QMainWindow):
 
         def load() -> tuple[Document, PreviewImage]:
             doc = open_ground_truth(path, gt_factor) if gt_factor else open_document(path)
-            return doc, build_preview(doc.pixels)
+            return doc, build_preview(doc.source)
 
         self.loader.run(load, lambda result: self._on_loaded(path, result, remember), self._on_load_failed)
 

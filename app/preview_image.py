@@ -13,7 +13,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from sr_core.imaging import to_uint8
+from sr_core.render import SourceImage
 
+#: rows converted at a time (bounds the float temporaries)
+PREVIEW_BAND = 256
 #: no pyramid level is made smaller than this (longest side)
 MIN_LEVEL_SIDE = 256
 
@@ -34,11 +37,14 @@ class PreviewImage:
         return levels[index]
 
 
-def build_preview(pixels: np.ndarray) -> PreviewImage:
-    """Make the pyramids (safe off the GUI thread: QImages only)."""
-    u8 = np.ascontiguousarray(to_uint8(pixels))
-    h, w, _ = u8.shape
-    image = QImage(u8.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+def build_preview(source: SourceImage) -> PreviewImage:
+    """Make the pyramids (safe off the GUI thread: QImages only), a band of rows at a time."""
+    h, w = source.height, source.width
+    image = QImage(w, h, QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.bits(), np.uint8).reshape(h, image.bytesPerLine())
+    for top in range(0, h, PREVIEW_BAND):
+        bottom = min(h, top + PREVIEW_BAND)
+        rows[top:bottom, :3 * w] = to_uint8(source.rgb(top, bottom)).reshape(bottom - top, 3 * w)
     levels = [image]
     while max(levels[-1].width(), levels[-1].height()) // 2 >= MIN_LEVEL_SIDE:
         last = levels[-1]

@@ -126,8 +126,10 @@ def _srgb(im: Image.Image) -> Image.Image:
 
 
 def _normalised(arr: np.ndarray, maximum: float) -> np.ndarray:
-    """``arr / maximum`` as float32, clipped to [0, 1]."""
-    return np.clip(arr.astype(np.float32) / np.float32(maximum), 0.0, 1.0)
+    """``arr / maximum`` as float32, clipped to [0, 1] (in place: one float copy of the image)."""
+    out = arr.astype(np.float32)
+    out /= np.float32(maximum)
+    return np.clip(out, 0.0, 1.0, out=out)
 
 
 def _gray_arrays(im: Image.Image) -> tuple[np.ndarray, int]:

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from sr_core.coords import Queries
+from sr_core.imaging import to_uint8, to_uint16
 from sr_core.methods.base import denormalize
 from sr_core.render import FeatureCache, Rect, RenderCancelled, Renderer, RenderError, SourceImage, output_size
 from tests.tiny_models import TINY, tiny_model
@@ -120,3 +121,11 @@ def test_out_of_memory_halves_the_chunk_then_reports(image):
     model.query = lambda fc, q: (_ for _ in ()).throw(torch.OutOfMemoryError("out of memory"))
     with pytest.raises(RenderError, match="Out of memory"):
         Renderer(model, chunk=1000).render(image, 50, 60)
+
+
+def test_source_image_gives_back_the_input_pixels():
+    """The normalised tensor is the only copy the viewer keeps: reading it back loses nothing."""
+    u8 = np.random.default_rng(2).integers(0, 256, (300, 7, 3), dtype=np.uint8)
+    deep = np.random.default_rng(3).integers(0, 65536, (20, 9, 3)).astype(np.float32) / 65535
+    assert np.array_equal(to_uint8(SourceImage(u8).rgb(0, 300)), u8)  # across normalisation bands
+    assert np.array_equal(to_uint16(SourceImage(deep).rgb(5, 12)), to_uint16(deep[5:12]))

@@ -23,7 +23,7 @@ def coded_image(h: int, w: int) -> np.ndarray:
 
 def document(pixels: np.ndarray, gt: GroundTruth | None = None, bit_depth: int = 8,
              grayscale: bool = False) -> Document:
-    return Document("t", None, pixels, SourceImage(pixels), "", gt, bit_depth, grayscale)
+    return Document("t", None, SourceImage(pixels), "", gt, bit_depth, grayscale)
 
 
 def test_the_device_pixel_maps_through_the_placement():

@@ -40,7 +40,7 @@ def test_bicubic_and_the_old_frame_show_while_the_method_refines(qtbot, make_win
 
 def document() -> Document:
     pixels = smooth_image(48, 64)
-    return Document("t", None, pixels, SourceImage(pixels), "64×48")
+    return Document("t", None, SourceImage(pixels), "64×48")
 
 
 def test_jobs_come_bicubic_first_then_coarse_then_fine_centre_out():
