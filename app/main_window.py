@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -234,6 +234,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.grid_host)
         self.messages = MessageBar(self.grid_host, top=HEADER_HEIGHT)
         self.hover_label = QLabel(self)
+        # fixed-pitch digits: the readout does not jitter as the numbers change under the mouse
+        self.hover_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.image_label = QLabel(self)
         self.work_label = QLabel(self)
         self.statusBar().addWidget(self.hover_label, 1)
