@@ -17,35 +17,18 @@ input's, unrounded (float32, as the renderer holds the image).
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import Tensor
 
 from sr_core.coords import Queries, home_index
-from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.base import FeatureCrop
+from sr_core.methods.interpolation import Interpolation
 
 
-class Nearest(SRMethod):
+class Nearest(Interpolation):
     arch = "nearest"
-    needs_weights = False
-    #: three values read per query: a 256² block is one cheap gather
-    chunked = False
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.encoder = None
-
-    def config(self) -> dict[str, Any]:
-        return {}
 
     def query_margin(self, scale: float) -> int:
         return 0  # reads only the home pixel
-
-    def encode(self, lr: Tensor) -> Tensor:
-        return lr
-
-    def prepare(self, feat: Tensor, lr: Tensor | None, geom: CropGeometry) -> FeatureCrop:
-        return FeatureCrop({"rgb": feat.float()}, geom)
 
     def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
         gy = home_index(q.iy, q.out_h[:, None], fc.geom.lr_h)
