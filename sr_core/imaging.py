@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from sr_core.files import atomic_target
@@ -308,22 +307,3 @@ def save_png(
     data = _encode_png(pixels, bits, alpha)
     with atomic_target(path) as tmp:
         tmp.write_bytes(data)
-
-
-def image_to_tensor(pixels: np.ndarray) -> torch.Tensor:
-    """H×W×3 [0, 1] pixels to a contiguous 1×3×H×W float32 tensor."""
-    arr = np.ascontiguousarray(pixels, dtype=np.float32)
-    if arr.ndim != 3 or arr.shape[2] != 3:
-        raise ValueError(f"expected H×W×3 pixels, got shape {arr.shape}")
-    return torch.from_numpy(arr).permute(2, 0, 1).unsqueeze(0).contiguous()
-
-
-def tensor_to_image(t: torch.Tensor) -> np.ndarray:
-    """A 1×3×H×W or 3×H×W tensor to H×W×3 float32 numpy (values are not clamped)."""
-    if t.ndim == 4:
-        if t.shape[0] != 1:
-            raise ValueError(f"expected a single image, got batch of {t.shape[0]}")
-        t = t[0]
-    if t.ndim != 3 or t.shape[0] != 3:
-        raise ValueError(f"expected a 3×H×W tensor, got shape {tuple(t.shape)}")
-    return np.ascontiguousarray(t.detach().to("cpu", torch.float32).permute(1, 2, 0).numpy())

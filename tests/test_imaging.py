@@ -7,17 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image, ImageCms
 
 from sr_core import imaging
 from sr_core.imaging import (
     DEFAULT_MAX_PIXELS,
     ImageLoadError,
-    image_to_tensor,
     load_image,
     save_png,
-    tensor_to_image,
     to_uint8,
     to_uint16,
 )
@@ -285,14 +282,3 @@ def test_failed_save_keeps_existing_file(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.undo()
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
-
-
-def test_tensor_conversions() -> None:
-    pixels = np.random.default_rng(8).random((5, 7, 3)).astype(np.float32)
-    t = image_to_tensor(pixels)
-    assert t.shape == (1, 3, 5, 7) and t.dtype == torch.float32 and t.is_contiguous()
-    np.testing.assert_array_equal(tensor_to_image(t), pixels)
-    np.testing.assert_array_equal(tensor_to_image(t[0]), pixels)
-    with pytest.raises(ValueError):
-        image_to_tensor(pixels[..., 0])
-
