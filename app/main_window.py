@@ -144,6 +144,9 @@ class MainWindow(QMainWindow):
                                               ("Pan up", "Up", (0, 1)), ("Pan down", "Down", (0, -1)))]
         self.act_wipe = a("&Wipe between two methods", self.set_wipe, ["W"], "mdi6.compare-horizontal",
                           "Wipe: one panel, two methods, a divider to drag (W)", checkable=True)
+        self.act_swap = a("S&wap wipe sides", self.swap_wipe, ["X"], None,
+                          "Swap the wipe's two methods; press repeatedly to blink between them (X)")
+        self.act_swap.setEnabled(False)
         self.act_heatmap = a("Error &heatmap", self.set_heatmap, ["H"], "mdi6.fire",
                              "Overlay |method − ground truth| on every panel (H)", checkable=True)
         self.act_heatmap.setChecked(self.context.heatmap)
@@ -187,6 +190,7 @@ class MainWindow(QMainWindow):
         layout_menu = view_menu.addMenu(icon("mdi6.view-grid-outline"), "&Panels")
         layout_menu.addActions(list(self.layout_actions.values()))
         view_menu.addAction(self.act_wipe)
+        view_menu.addAction(self.act_swap)
         view_menu.addAction(self.act_heatmap)
         view_menu.addSeparator()
         view_menu.addAction(self.act_retry)
@@ -361,6 +365,7 @@ class MainWindow(QMainWindow):
         self.methods = list(methods) or [BICUBIC]
         self.wipe = False
         self.act_wipe.setChecked(False)
+        self.act_swap.setEnabled(False)
         self._rebuild_panels()
 
     def set_panel_count(self, count: int) -> None:
@@ -375,9 +380,20 @@ class MainWindow(QMainWindow):
         """One panel with a divider between the first two methods."""
         self.wipe = bool(on)
         self.act_wipe.setChecked(self.wipe)
+        self.act_swap.setEnabled(self.wipe)
         if self.wipe and len(self.methods) < 2:
             self.methods += [m for m in self._all_methods() if m not in self.methods][:1]
         self._rebuild_panels()
+
+    def swap_wipe(self) -> None:
+        """Exchange the wipe's left and right methods; the divider stays where it is."""
+        if not self.wipe or not self.panels:
+            return
+        self.methods[0], self.methods[1] = self.methods[1], self.methods[0]
+        panel = self.panels[0]
+        panel.canvas.methods[:] = self.methods[:2]
+        panel.refresh()
+        self._on_layers()
 
     def set_heatmap(self, on: bool) -> None:
         self.context.heatmap = bool(on)
@@ -395,6 +411,7 @@ class MainWindow(QMainWindow):
         for index, methods in enumerate(groups):
             panel = PanelWidget(index, self.context, methods, self.grid_host)
             panel.methodChosen.connect(self._on_method_chosen)
+            panel.swapRequested.connect(self.swap_wipe)
             panel.canvas.viewportChanged.connect(self._on_viewports)
             panel.canvas.splitChanged.connect(self._on_layers)
             panel.canvas.hovered.connect(self._show_readout)

@@ -23,6 +23,8 @@ class PanelWidget(QFrame):
 
     #: (panel, slot, method): the user picked another method for slot 0 or 1
     methodChosen = Signal(int, int, str)
+    #: the wipe's swap button was clicked
+    swapRequested = Signal()
 
     def __init__(self, panel: int, context: CanvasContext, methods: list[str],
                  parent: QWidget | None = None) -> None:
@@ -40,8 +42,11 @@ class PanelWidget(QFrame):
         self.buttons = [self._method_button(slot) for slot in range(len(methods))]
         row.addWidget(self.buttons[0])
         if len(methods) == 2:
-            swap = QLabel(header)
-            swap.setPixmap(qta.icon("mdi6.arrow-left-right", color=theme.MUTED).pixmap(16, 16))
+            swap = QToolButton(header)
+            swap.setIcon(qta.icon("mdi6.arrow-left-right", color=theme.MUTED))
+            swap.setAutoRaise(True)
+            swap.setToolTip("Swap the two sides (X); press repeatedly to blink between them")
+            swap.clicked.connect(self.swapRequested)
             row.addWidget(swap)
             row.addWidget(self.buttons[1])
         self.info = QLabel(header)
