@@ -225,7 +225,7 @@ class Renderer:
         if method.encoder is None or out_h < image.height or out_w < image.width:
             return
         rows, cols = self._lr_region(method, image, out_h, out_w, rect)
-        element = torch.finfo(method.mlp_dtype).bits // 8
+        element = torch.finfo(method.encoder_dtype).bits // 8
         size = (rows[1] - rows[0]) * (cols[1] - cols[0]) * method.encoder.out_dim * element
         if size > self.cache.max_bytes // 2:
             return
@@ -312,7 +312,7 @@ class Renderer:
         r = method.encoder_radius
         iy0, ix0 = max(0, y0 - r), max(0, x0 - r)
         iy1, ix1 = min(image.height, y1 + r), min(image.width, x1 + r)
-        lr = image.lr[..., iy0:iy1, ix0:ix1].to(self.device, method.mlp_dtype)
+        lr = image.lr[..., iy0:iy1, ix0:ix1].to(self.device, method.encoder_dtype)
         try:
             feat = method.encode(lr)
         except (RuntimeError, MemoryError) as err:

@@ -1,9 +1,12 @@
 """The renderer: tiles equal whole-image renders for every method; cache, cancel, OOM."""
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 
+from sr_core.architectures import build
 from sr_core.coords import Queries
 from sr_core.imaging import to_uint8, to_uint16
 from sr_core.methods.base import denormalize
@@ -129,3 +132,19 @@ def test_source_image_gives_back_the_input_pixels():
     deep = np.random.default_rng(3).integers(0, 65536, (20, 9, 3)).astype(np.float32) / 65535
     assert np.array_equal(to_uint8(SourceImage(u8).rgb(0, 300)), u8)  # across normalisation bands
     assert np.array_equal(to_uint16(SourceImage(deep).rgb(5, 12)), to_uint16(deep[5:12]))
+
+
+@pytest.mark.parametrize("arch", list(TINY))
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_renders_every_method_close_to_float32(arch, dtype, image):
+    """What the viewer runs on GPUs, checked here on the CPU. Default initialisation (not the
+    inflated weights of ``tiny_model``), like a trained model's modest activations. Measured max
+    differences: float16 ≤ 3e-4, bfloat16 ≤ 2.6e-3 (UltraSR at ×11.3), which is why the bound
+    below is the issue's 2e-3 for float16 only."""
+    torch.manual_seed(0)
+    model = build(arch, TINY[arch]).eval()
+    out_h, out_w = output_size(LR_H, LR_W, 11.3)
+    full = Renderer(copy.deepcopy(model)).render(image, out_h, out_w)
+    half = Renderer(copy.deepcopy(model), dtype=dtype).render(image, out_h, out_w)
+    assert half.dtype == np.float32
+    assert np.abs(half - full).max() <= (2e-3 if dtype == torch.float16 else 4e-3)

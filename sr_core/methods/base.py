@@ -148,8 +148,10 @@ class SRMethod(nn.Module):
         return self.query(self.prepare(self.encode(lr), lr, geom), q)
 
     @property
-    def mlp_dtype(self) -> torch.dtype:
-        """dtype of the decoder weights (float32 without weights); MLP inputs are cast to it,
-        coordinates stay float32."""
-        weight = next(self.parameters(), None)
+    def encoder_dtype(self) -> torch.dtype:
+        """dtype of the encoder weights, which the LR input is cast to (float32 without an encoder).
+
+        Not "the model's dtype": some methods keep small parameters in float32 on purpose
+        (UltraSR's frequencies), so the first parameter says nothing about the rest."""
+        weight = None if self.encoder is None else next(self.encoder.parameters(), None)
         return torch.float32 if weight is None else weight.dtype
