@@ -9,6 +9,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
+from app.qt_binding import BROKEN_BINDING, emit_keeps_references
 
 POLL_MS = 20
 
@@ -56,6 +57,9 @@ def screenshot(window: MainWindow, path: str, timeout: float) -> int:
 
 def selftest(window: MainWindow, timeout: float) -> int:
     """Render one frame with every available method; print one line per method."""
+    if not emit_keeps_references():
+        print(f"selftest: FAILED: {BROKEN_BINDING}")
+        return 1
     if not wait_until_final(window, timeout) or window.doc is None:
         print(f"selftest: FAILED: {_load_error(window)}")
         return 1

@@ -11,6 +11,7 @@ from app.cli_options import DEFAULT_SIZE, SELFTEST_SIZE, ViewerOptions
 from app.headless import screenshot, selftest
 from app.main_window import MainWindow
 from app.method_provider import GROUND_TRUTH, RegistryProvider
+from app.qt_binding import BROKEN_BINDING, emit_keeps_references
 from app.settings import Settings
 from sr_core.paths import resources_dir
 
@@ -45,6 +46,8 @@ def launch(app: QApplication, opts: ViewerOptions, splash: QSplashScreen | None)
     if opts.zoom is not None or opts.center is not None:
         window.set_pending_view(opts.zoom, opts.center)
     window.show()
+    if not emit_keeps_references():
+        window.messages.show_message("error", BROKEN_BINDING)
     if splash is not None:
         splash.finish(window)
     window.open_path(opts.image or demo_image(), gt_factor=opts.factor if opts.gt else None,

@@ -4,6 +4,8 @@ A *layer* is one method drawn into one panel (two layers share a panel in wipe m
 tiles come in stages, each drawn over the previous: ``base`` (bicubic of the current grid,
 fast) → ``coarse`` (the method at 1/2 or 1/4 density) → ``fine`` (the final tiles). ``truth``
 tiles lie on the ground-truth grid under the view, for metrics and the error heatmap.
+``ahead`` tiles ring the view (one tile wide) and are rendered last, when everything shown is
+final, so that a short pan finds final tiles at once; they are never waited for.
 Below ×1 all methods are the same bicubic downscale, so panels show the input image, scaled
 smoothly, and render no tiles (exports still render exactly).
 """
@@ -55,6 +57,12 @@ class LayerTiles:
     truth: list[TileKey] = field(default_factory=list)
     #: ground-truth grid pixels under the layer (visible-region metrics)
     region: Rect | None = None
+    #: final tiles just outside the view, rendered when nothing else is left
+    ahead: list[TileKey] = field(default_factory=list)
+
+
+#: width of the ring of tiles rendered ahead around a view, in tiles
+AHEAD_TILES = 1
 
 
 def coarse_density(zoom: float) -> int:
@@ -98,8 +106,14 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
     coarse_tiles = []
     if density > 1:
         coarse_tiles = tiles(layer.method, lr, output_size(image[1], image[0], view.zoom / density))
-    return LayerTiles(place, base=bicubic, coarse=coarse_tiles, fine=tiles(layer.method, lr, grid),
-                      truth=truth, region=region)
+    fine = tiles(layer.method, lr, grid)
+    margin = AHEAD_TILES * tile * image[0] / place.out_w  # image px
+    around = covering_tiles(layer.method, lr, grid, image, (visible[0] - margin, visible[1] - margin,
+                                                            visible[2] + margin, visible[3] + margin),
+                            tile, centre)
+    known = set(fine)
+    return LayerTiles(place, base=bicubic, coarse=coarse_tiles, fine=fine, truth=truth, region=region,
+                      ahead=[k for k in around if k not in known])
 
 
 def interleave(lists: Iterable[list[TileKey]]) -> list[TileKey]:
@@ -109,7 +123,7 @@ def interleave(lists: Iterable[list[TileKey]]) -> list[TileKey]:
 
 def plan_jobs(layers: list[tuple[Layer, Kind, LayerTiles]], doc: Document, tile: int,
               wanted: Callable[[TileKey], bool], metrics_wanted: Callable[[str], bool]) -> list[Job]:
-    """Every job still needed, in order: bicubic, coarse, fine, ground-truth grid, metrics.
+    """Every job still needed, in order: bicubic, coarse, fine, ground-truth grid, metrics, ahead.
 
     ``wanted(key)`` is False for tiles already cached (or failed); ``metrics_wanted(method)``
     says whether a method still lacks its whole-image metrics.
@@ -130,4 +144,6 @@ def plan_jobs(layers: list[tuple[Layer, Kind, LayerTiles]], doc: Document, tile:
         methods = dict.fromkeys(layer.method if kind is Kind.MODEL else BICUBIC
                                 for layer, kind, _ in layers if kind in (Kind.MODEL, Kind.BICUBIC))
         jobs += [MetricsJob(m, doc.source, doc.gt, tile) for m in methods if metrics_wanted(m)]
+    ahead = dict.fromkeys(interleave(t.ahead for t in tiles))  # panels may share a method
+    jobs += [TileJob(key, sources[key.image]) for key in ahead if key not in seen and wanted(key)]
     return jobs

@@ -290,10 +290,10 @@ class TileScheduler(QObject):
         return image
 
     def is_settled(self) -> bool:
-        """True when every layer shows its final tiles and metrics (nothing left to do)."""
+        """True when every layer shows its final tiles and metrics (tiles rendered ahead of the
+        view may still be on their way: nobody waits for them)."""
         if self.doc is None or self.view is None or self.pending \
-                or self._model_timer.isActive() or self.preview.busy or self.model.busy \
-                or self.background.busy:
+                or self._model_timer.isActive() or self.background.busy:
             return False
         for layer, kind, tiles in self._entries.values():
             if kind is Kind.BLOCKED:

@@ -74,3 +74,33 @@ def test_wipe_layers_only_want_their_side():
     right = layer_tiles(view, Layer(0, "b", (600, 400), (150, 600)), doc, Kind.MODEL, 128, coarse=True)
     whole = layer_tiles(view, Layer(0, "a", (600, 400), (0, 600)), doc, Kind.MODEL, 128, coarse=True)
     assert len(left.fine) < len(whole.fine) and len(right.fine) < len(whole.fine)
+
+
+def test_a_ring_of_tiles_is_planned_last_around_the_view():
+    doc = document()
+    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
+    layer = Layer(0, "fake", (600, 400), (0, 600))
+    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128, coarse=True)
+    assert tiles.ahead and not set(tiles.ahead) & set(tiles.fine)
+    shown = [k.rect for k in tiles.fine]
+    top, left = min(r.top for r in shown), min(r.left for r in shown)
+    bottom, right = max(r.bottom for r in shown), max(r.right for r in shown)
+    for key in tiles.ahead:  # one tile wide: each touches the block of shown tiles
+        r = key.rect
+        assert top - 128 <= r.top and r.bottom <= bottom + 128 and left - 128 <= r.left and r.right <= right + 128
+    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k: True, metrics_wanted=lambda m: True)
+    assert [j.key for j in jobs[-len(tiles.ahead):]] == tiles.ahead
+
+
+def test_after_the_view_is_final_a_short_pan_finds_final_tiles(qtbot, make_window, image_file, fake):
+    window = make_window(FakeProvider({"fake": lambda: fake}), image_file, panels=["fake"])
+    canvas = window.panels[0].canvas
+    window.view.zoom_to(20.0)
+    settle(qtbot, window)
+    ahead = window.scheduler.layer_tiles(canvas.layers()[0]).ahead
+    assert ahead
+    qtbot.waitUntil(lambda: all(k in window.scheduler.cache for k in ahead), timeout=WAIT_MS)
+    window.view.pan(100, 60)  # device px: less than a tile
+    tiles = window.scheduler.layer_tiles(canvas.layers()[0])
+    assert set(tiles.fine) & set(ahead)  # the pan uncovered tiles that were rendered ahead...
+    assert all(k in window.scheduler.cache for k in tiles.fine)  # ...so it is final at once
