@@ -1,0 +1,96 @@
+"""A long random zoom-and-pan session in the real viewer: does memory level off, does it stay up?
+
+    python -m benchmarks.soak [--ops 1600] [--panels bicubic,nearest] [--image PATH] [--json OUT]
+
+The viewer runs offscreen on the bundled demo image (or ``--image``) with the given panels
+(methods that need no weights by default, so the session is fast on a CPU and exercises the
+viewer rather than a network). Every step zooms about the centre, pans, jumps to a random
+zoom or fits; every fifth step waits until the view is final. Every ``--every`` steps it
+prints the process' resident memory, the tile cache's size against its budget, and the
+change of Python's reference count of ``True``: a Qt binding that loses references (PySide6
+6.12.0, see ``app/qt_binding.py``) shows there long before it aborts the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import machine, parse_list, print_machine, print_table, write_json
+
+
+def rss_mb() -> int:
+    """Resident memory now (Linux ``/proc``; the high-water mark elsewhere)."""
+    try:
+        return int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0]) // 1024
+    except (OSError, IndexError):
+        import resource
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ops", type=int, default=1600, help="view changes")
+    parser.add_argument("--every", type=int, default=200, help="report every this many")
+    parser.add_argument("--panels", type=parse_list, default=["bicubic", "nearest"])
+    parser.add_argument("--image", default=None, help="default: the bundled demo image")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    import torch
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    from app.headless import wait_until_final
+    from app.launch import demo_image
+    from app.main_window import MainWindow
+    from app.method_provider import RegistryProvider
+    from app.settings import Settings
+
+    settings = Settings(panels=args.panels)
+    window = MainWindow(RegistryProvider(), settings, persist=False)
+    window.resize(1200, 700)
+    window.show()
+    window.open_path(args.image or demo_image(), remember=False)
+    if not wait_until_final(window, 120) or window.doc is None:
+        raise SystemExit("the image did not open")
+    print_machine(machine(torch.device("cpu")))
+    print(f"image {window.doc.name} {window.doc.size[0]}×{window.doc.size[1]}, panels {', '.join(args.panels)}, "
+          f"tile cache budget {settings.cache_bytes / 2**20:.0f} MB")
+    rng = random.Random(args.seed)
+    start, rss0, true0 = time.perf_counter(), rss_mb(), sys.getrefcount(True)
+    rows = []
+    for step in range(1, args.ops + 1):
+        roll = rng.random()
+        if roll < 0.4:
+            window.view.zoom_by(rng.choice((1.3, 1 / 1.3)))
+        elif roll < 0.8:
+            window.view.pan(rng.uniform(-300, 300), rng.uniform(-200, 200))
+        elif roll < 0.9:
+            window.view.zoom_to(rng.uniform(1.0, 40.0))
+        else:
+            window.view.fit()
+        if step % 5 == 0:
+            wait_until_final(window, 60)
+        else:
+            app.processEvents()
+        if step % args.every == 0:
+            rows.append({"ops": step, "seconds": round(time.perf_counter() - start, 1), "rss_mb": rss_mb(),
+                         "cache_mb": round(window.scheduler.cache.nbytes / 2**20),
+                         "true_refs": sys.getrefcount(True) - true0})
+    window.close()
+    print(f"resident memory before the session: {rss0} MB")
+    print_table(["view changes", "seconds", "resident MB", "tile cache MB", "Δ refs to True"],
+                [[r["ops"], r["seconds"], r["rss_mb"], r["cache_mb"], f"{r['true_refs']:+d}"] for r in rows])
+    write_json(args.json, {"machine": machine(torch.device("cpu")), "panels": args.panels,
+                           "cache_budget_mb": settings.cache_bytes / 2**20, "rss_before_mb": rss0, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
