@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from sr_core.imaging import ImageLoadError, LoadedImage, load_image, to_uint8
-from sr_core.render import SourceImage, output_size
+from sr_core.render import Rect, SourceImage, output_size
 from sr_core.resize import imresize
 
 #: the smallest LR side a ground-truth comparison accepts
@@ -17,16 +17,24 @@ MIN_LR_SIDE = 8
 
 @dataclass(frozen=True)
 class GroundTruth:
-    """An HR reference: the viewer shows its bicubic downscale by ``factor`` as the input."""
+    """An HR reference: the viewer shows its bicubic downscale by ``factor`` as the input.
 
-    pixels: np.ndarray
+    Its pixels live once, in ``source`` (what the *Ground truth* panel renders from).
+    """
+
     factor: int
     source: SourceImage
 
     @property
     def grid(self) -> tuple[int, int]:
         """The HR size, which is also the output grid of the input at ×factor."""
-        return int(self.pixels.shape[0]), int(self.pixels.shape[1])
+        return self.source.height, self.source.width
+
+    def pixels(self, rect: Rect | None = None) -> np.ndarray:
+        """The reference's float [0, 1] pixels in ``rect`` (all of them for None)."""
+        if rect is None:
+            return self.source.rgb(0, self.source.height)
+        return self.source.rgb(rect.top, rect.bottom)[:, rect.left:rect.right]
 
     @property
     def shave(self) -> int:
@@ -102,7 +110,7 @@ def open_ground_truth(path: str | Path, factor: int) -> Document:
     hr = np.ascontiguousarray(image.pixels[:h, :w])
     lr = downscale(hr, factor, image.bit_depth)
     assert output_size(lr.shape[0], lr.shape[1], factor) == (h, w)
-    gt = GroundTruth(hr, factor, SourceImage(hr))
+    gt = GroundTruth(factor, SourceImage(hr))
     description = f"{lr.shape[1]}×{lr.shape[0]} · bicubic ÷{factor} of {w}×{h} reference"
     return Document(Path(path).name, str(path), SourceImage(lr), description, gt,
                     bit_depth=image.bit_depth, grayscale=image.grayscale)

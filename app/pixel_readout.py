@@ -15,6 +15,7 @@ import numpy as np
 
 from app.document import Document
 from app.tiles import Placement
+from sr_core.render import Rect
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,8 @@ def read_pixel(doc: Document, place: Placement, px: float, py: float) -> PixelRe
     if doc.gt is not None:
         (ref_h, ref_w), (w, h) = doc.gt.grid, doc.size
         rx, ry = int(x * ref_w / w), int(y * ref_h / h)
-        reference = (rx, ry), _levels(doc.gt.pixels[ry, rx], doc.bit_depth, doc.grayscale)
+        reference = (rx, ry), _levels(doc.gt.pixels(Rect(ry, rx, ry + 1, rx + 1))[0, 0], doc.bit_depth,
+                                      doc.grayscale)
     return PixelReadout(x, y, (col, row), (place.out_w, place.out_h), value, reference)
 
 

@@ -35,10 +35,10 @@ def assemble(region: Rect, tiles: list[tuple[Rect, np.ndarray]]) -> np.ndarray:
     return out
 
 
-def region_metrics(region: Rect, tiles: list[tuple[Rect, np.ndarray]], gt: np.ndarray) -> RegionMetrics:
-    """PSNR and SSIM (NaN when the region is too small for SSIM) of the tiles over ``region``."""
+def region_metrics(region: Rect, tiles: list[tuple[Rect, np.ndarray]], truth: np.ndarray) -> RegionMetrics:
+    """PSNR and SSIM (NaN when the region is too small for SSIM) of the tiles over ``region``
+    against ``truth``, the reference's pixels of ``region``."""
     pred = assemble(region, tiles)
-    truth = gt[region.top:region.bottom, region.left:region.right]
     psnr = metrics.psnr(pred, truth, shave=0, space="y")
     small = min(region.height, region.width) < MIN_SSIM_SIDE
     ssim = math.nan if small else metrics.ssim(pred, truth, shave=0, space="y")

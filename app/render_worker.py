@@ -248,7 +248,7 @@ class RenderWorker(QObject):
                                                  _describe(err)))
             return
         del self._partial[job.key]
-        gt, shave = job.gt.pixels, job.gt.shave
+        gt, shave = job.gt.pixels(), job.gt.shave
         self.metricsReady.emit(MetricsResult(
             job.method, job.source.key, metrics.psnr(buffer, gt, shave=shave, space="y"),
             metrics.ssim(buffer, gt, shave=shave, space="y")))

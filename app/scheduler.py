@@ -282,8 +282,7 @@ class TileScheduler(QObject):
         image = self._heat.get(key)
         tile = self.cache.get(key)
         if image is None and tile is not None and tile.pixels is not None and self.doc and self.doc.gt:
-            r = key.rect
-            image = heatmap_image(tile.pixels, self.doc.gt.pixels[r.top:r.bottom, r.left:r.right])
+            image = heatmap_image(tile.pixels, self.doc.gt.pixels(key.rect))
             if len(self._heat) >= MAX_HEATMAPS:
                 self._heat.clear()
             self._heat[key] = image
@@ -363,7 +362,7 @@ class TileScheduler(QObject):
         doc = self.doc
         if doc is None or doc.gt is None:
             return
-        gt = doc.gt.pixels
+        gt = doc.gt
         for layer, _kind, tiles in self._entries.values():
             if tiles.region is None or not tiles.truth:
                 continue
@@ -376,7 +375,7 @@ class TileScheduler(QObject):
                 continue
             parts = [(t.key.rect, t.pixels) for t in found]
             self._region_busy.add(job)
-            self.background.run(lambda r=tiles.region, p=parts: region_metrics(r, p, gt),
+            self.background.run(lambda r=tiles.region, p=parts: region_metrics(r, p, gt.pixels(r)),
                                 lambda result, j=job: self._on_region(j, result),
                                 lambda err, j=job: self._on_region_failed(j, err))
 

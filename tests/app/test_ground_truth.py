@@ -22,10 +22,7 @@ def expected(method, doc, region=None):
     """PSNR/SSIM computed directly with sr_core on the same pixels."""
     out_h, out_w = doc.gt.grid
     pred = Renderer(method).render(doc.source, out_h, out_w, region)
-    if region is None:
-        gt, shave = doc.gt.pixels, doc.gt.shave
-    else:
-        gt, shave = doc.gt.pixels[region.top:region.bottom, region.left:region.right], 0
+    gt, shave = doc.gt.pixels(region), (doc.gt.shave if region is None else 0)
     return metrics.psnr(pred, gt, shave=shave, space="y"), metrics.ssim(pred, gt, shave=shave, space="y")
 
 

@@ -48,7 +48,7 @@ def test_sixteen_bit_grey_and_the_reference():
     hr_y, hr_x = np.mgrid[0:96, 0:128]
     hr = np.repeat(((hr_x + 256 * hr_y) / 65535)[..., None], 3, axis=2).astype(np.float32)
     lr = np.repeat(np.full((48, 64, 1), 40000 / 65535, np.float32), 3, axis=2)
-    doc = document(lr, GroundTruth(hr, 2, SourceImage(hr)), bit_depth=16, grayscale=True)
+    doc = document(lr, GroundTruth(2, SourceImage(hr)), bit_depth=16, grayscale=True)
     r = read_pixel(doc, Placement(96, 128, -10, 5, (64, 48)), 13.7, 2.2)
     assert r.value == (40000,)
     assert r.reference == ((3, 7), (3 + 256 * 7,))  # the reference pixel at image point (1.75, 3.75)
