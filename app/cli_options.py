@@ -67,7 +67,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--heatmap", action="store_true", help="error heatmap overlay (with --gt)")
     p.add_argument("--size", type=_pair(int, "x", "WxH"), metavar="WxH",
                    help=f"window size (default {DEFAULT_SIZE[0]}x{DEFAULT_SIZE[1]} for screenshots)")
-    p.add_argument("--device", help="cpu, cuda:N or mps for the models (saved setting otherwise)")
+    p.add_argument("--device", help="auto (the first GPU, if any), cpu, cuda:N or mps for the models "
+                                    "(saved setting otherwise)")
     p.add_argument("--screenshot", metavar="OUT.png",
                    help="render offscreen until every visible tile is final, save the window, exit")
     p.add_argument("--selftest", action="store_true",

@@ -38,7 +38,7 @@ from app.panel import HEADER_HEIGHT, PanelWidget
 from app.pixel_readout import format_readout
 from app.preview_image import PreviewImage, build_preview
 from app.scheduler import TileScheduler
-from app.settings import Settings
+from app.settings import AUTO_DEVICE, Settings
 from app.view_model import ViewModel
 from app.window_geometry import restore_geometry, save_geometry
 from app.zoom_text import FIT, format_zoom, parse_zoom
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self._check_device()
 
     def _check_device(self) -> None:
-        if self.scheduler.device != self.settings.device:
+        if self.settings.device not in (AUTO_DEVICE, self.scheduler.device):
             self.messages.show_message("warning", f"The device {self.settings.device} is not available "
                                                   "here; models run on the CPU.")
 

@@ -23,11 +23,11 @@ from app.layers import Kind, Layer, LayerTiles, layer_tiles, plan_jobs
 from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider
 from app.region_metrics import RegionMetrics, region_metrics
 from app.render_worker import RenderWorker
-from app.settings import Settings
+from app.settings import AUTO_DEVICE, Settings
 from app.tile_cache import TileCache
 from app.tiles import TileKey
 from app.view_state import ViewState
-from sr_core.devices import available_devices
+from sr_core.devices import available_devices, resolve_device
 
 #: quiet time after the last zoom step before the model worker gets the new plan
 MODEL_DELAY_MS = 150
@@ -105,7 +105,10 @@ class TileScheduler(QObject):
 
     @staticmethod
     def _checked_device(device: str) -> str:
-        """The device, or the CPU when it is not present (the window says so)."""
+        """The device; ``auto`` is the first GPU if there is one; the CPU when the device is not
+        present (the window says so)."""
+        if device == AUTO_DEVICE:
+            return str(resolve_device("auto"))
         return device if device in available_devices() else "cpu"
 
     def _worker(self, device: str, precision: str, cache_bytes: int, name: str,

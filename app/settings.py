@@ -28,6 +28,10 @@ def config_dir() -> Path:
     return Path(override) if override else Path(platformdirs.user_config_dir("ZoomSR"))
 
 
+#: the device setting that picks the first GPU when there is one
+AUTO_DEVICE = "auto"
+
+
 def settings_path() -> Path:
     return config_dir() / "settings.json"
 
@@ -36,7 +40,8 @@ def settings_path() -> Path:
 class Settings:
     """Everything the app remembers between runs."""
 
-    device: str = "cpu"
+    #: "auto": the first GPU if there is one, else the CPU; or cpu, cuda:N, mps
+    device: str = AUTO_DEVICE
     precision: str = "float32"
     #: memory for caches, split between model features (worker) and rendered tiles (window)
     memory_mb: int = 1024

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
 
-from app.settings import TILE_SIZES, Settings
-from sr_core.devices import PRECISIONS, available_devices, device_label
+from app.settings import AUTO_DEVICE, TILE_SIZES, Settings
+from sr_core.devices import PRECISIONS, available_devices, device_label, resolve_device
 
 
 class SettingsDialog(QDialog):
@@ -19,6 +19,7 @@ class SettingsDialog(QDialog):
         self._settings = settings
         form = QFormLayout(self)
         self.device = QComboBox(self)
+        self.device.addItem(f"Automatic ({device_label(str(resolve_device('auto')))} here)", AUTO_DEVICE)
         for name in available_devices():
             self.device.addItem(device_label(name), name)
         self.device.setCurrentIndex(max(0, self.device.findData(settings.device)))
@@ -58,7 +59,7 @@ class SettingsDialog(QDialog):
         self._device_changed()
 
     def _device_changed(self) -> None:
-        on_cpu = self.device.currentData() == "cpu"
+        on_cpu = resolve_device(self.device.currentData()).type == "cpu"
         if on_cpu:
             self.precision.setCurrentIndex(self.precision.findData("float32"))
         self.precision.setEnabled(not on_cpu)

@@ -2,6 +2,8 @@
 
 import json
 
+import torch
+
 from app.settings import MAX_RECENT, Settings, settings_path
 
 
@@ -33,3 +35,18 @@ def test_recent_files_are_unique_and_bounded(tmp_path):
     s.add_recent(str(tmp_path / "5.png"))
     assert len(s.recent_files) == MAX_RECENT
     assert s.recent_files[0].endswith("5.png") and len(set(s.recent_files)) == MAX_RECENT
+
+
+def test_the_default_device_is_the_first_gpu_if_there_is_one(qtbot, monkeypatch):
+    from app.dialogs.settings_dialog import SettingsDialog
+    from app.scheduler import TileScheduler
+
+    assert Settings().device == "auto"
+    assert TileScheduler._checked_device("auto") == "cpu"  # none here
+    monkeypatch.setattr("app.scheduler.resolve_device", lambda name: torch.device("cuda:0"))
+    assert TileScheduler._checked_device("auto") == "cuda:0"
+    assert TileScheduler._checked_device("cuda:7") == "cpu"  # absent: the window warns
+    dialog = SettingsDialog(Settings())
+    qtbot.addWidget(dialog)
+    assert dialog.device.itemData(0) == "auto" and dialog.device.currentData() == "auto"
+    assert dialog.result_settings().device == "auto"
