@@ -7,32 +7,12 @@ An image is a regular, non-hidden file whose extension the viewer opens (case-in
 from __future__ import annotations
 
 import bisect
-import os
-import re
 from pathlib import Path
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+from sr_core.imaging import IMAGE_SUFFIXES, list_images, natural_key
+
 #: the file dialogs' filter
-IMAGE_FILTER = f"Images ({' '.join('*' + e for e in IMAGE_EXTENSIONS)});;All files (*)"
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
-    """Sort key: case-insensitive, runs of digits compared as numbers ("img2" before "img10")."""
-    parts = _DIGITS.split(name.casefold())
-    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), name
-
-
-def list_images(folder: Path) -> list[Path]:
-    """The folder's images in natural order; empty when the folder cannot be read."""
-    try:
-        with os.scandir(folder) as entries:
-            names = [e.name for e in entries if not e.name.startswith(".")
-                     and os.path.splitext(e.name)[1].lower() in IMAGE_EXTENSIONS and e.is_file()]
-    except OSError:
-        return []
-    return [folder / name for name in sorted(names, key=natural_key)]
+IMAGE_FILTER = f"Images ({' '.join('*' + e for e in IMAGE_SUFFIXES)});;All files (*)"
 
 
 def neighbour(path: Path, step: int) -> Path | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import struct
 import threading
 import zlib
@@ -27,6 +28,9 @@ except ImportError:  # Pillow built without LittleCMS
     ImageCms = None
 
 DEFAULT_MAX_PIXELS = 200_000_000
+#: file name endings taken for images when a folder is listed (what ``load_image`` is meant for)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".bmp", ".gif")
+_DIGITS = re.compile(r"(\d+)")
 
 # Pillow's raw modes for 16-bit PNGs that it decodes to 8 bits per channel (see _png16).
 _PNG16_RAWMODES = ("RGB;16B", "RGBA;16B", "LA;16B")
@@ -307,3 +311,22 @@ def save_png(
     data = _encode_png(pixels, bits, alpha)
     with atomic_target(path) as tmp:
         tmp.write_bytes(data)
+
+
+def natural_key(name: str) -> tuple[tuple[str | int, ...], str]:
+    """Sort key: case-insensitive, runs of digits compared as numbers ("img2" before "img10")."""
+    parts = _DIGITS.split(name.casefold())
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), name
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The images directly in ``folder`` (regular, non-hidden files with an image ending, in any
+    case), in natural order; empty when the folder cannot be read."""
+    folder = Path(folder)
+    try:
+        with os.scandir(folder) as entries:
+            names = [e.name for e in entries if not e.name.startswith(".")
+                     and os.path.splitext(e.name)[1].lower() in IMAGE_SUFFIXES and e.is_file()]
+    except OSError:
+        return []
+    return [folder / name for name in sorted(names, key=natural_key)]

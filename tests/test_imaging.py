@@ -13,7 +13,9 @@ from sr_core import imaging
 from sr_core.imaging import (
     DEFAULT_MAX_PIXELS,
     ImageLoadError,
+    list_images,
     load_image,
+    natural_key,
     save_png,
     to_uint8,
     to_uint16,
@@ -282,3 +284,12 @@ def test_failed_save_keeps_existing_file(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.undo()
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["keep.png"]
+
+
+def test_natural_case_insensitive_order_of_images_only(tmp_path):
+    for name in ("img10.png", "img2.JPG", "IMG1.webp", "Img3.tiff", "img02b.png", "notes.txt", ".hidden.png"):
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "folder.png").mkdir()
+    names = [p.name for p in list_images(tmp_path)]
+    assert names == ["IMG1.webp", "img2.JPG", "img02b.png", "Img3.tiff", "img10.png"]
+    assert natural_key("a9") < natural_key("a10") < natural_key("B1")

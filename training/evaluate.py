@@ -39,14 +39,13 @@ from tqdm import tqdm
 from sr_core import metrics
 from sr_core.checkpoints import CheckpointError
 from sr_core.devices import resolve_device
-from sr_core.imaging import ImageLoadError, load_image, to_uint8
+from sr_core.imaging import IMAGE_SUFFIXES, ImageLoadError, list_images, load_image, to_uint8
 from sr_core.methods.base import SRMethod
 from sr_core.registry import MissingWeightsError, default_checkpoint, get_info, load_method
 from sr_core.render import Renderer, SourceImage, output_size
 from sr_core.resize import imresize
 from training.eval_tables import format_tables, load_records
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 #: scales whose dataset-provided LR files are used (the papers' in-distribution scales)
 PROVIDED_LR_SCALES = (2, 3, 4)
 #: output block and encoder tile (LR px) of the evaluation renderer: whole benchmark images
@@ -89,8 +88,7 @@ class Dataset:
             lr_root = hr_dir.parent / f"{name}_LR_bicubic"
         else:
             name, lr_root = hr_dir.resolve().name, hr_dir / "LR_bicubic"
-        images = tuple(sorted(p for p in hr_dir.iterdir()
-                              if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES))
+        images = tuple(list_images(hr_dir))
         if not images:
             raise FileNotFoundError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {hr_dir}")
         return Dataset(name, images, lr_root if lr_root.is_dir() else None)

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sr_core.imaging import ImageLoadError, load_image
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+from sr_core.imaging import IMAGE_SUFFIXES, ImageLoadError, load_image
 
 
 @dataclass(frozen=True)
