@@ -7,22 +7,29 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from sr_core.render import Renderer
+
 COMMANDS = ("upscale", "methods", "import")
-#: refuse outputs larger than this (they are held in memory as float32)
+#: refuse outputs larger than this (held in memory as 8- or 16-bit levels: 1.2 or 2.4 GB)
 MAX_OUTPUT_PIXELS = 400_000_000
+#: output rows rendered at a time (bounds the float memory of a render)
+STRIP_ROWS = 256
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="zoomsr", description="ZoomSR command-line tools.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    up = sub.add_parser("upscale", help="upscale an image file with one method")
-    up.add_argument("input", type=Path)
-    up.add_argument("-o", "--output", type=Path, required=True, help="output PNG")
+    up = sub.add_parser("upscale", help="upscale image files (or folders of them) with one method")
+    up.add_argument("input", type=Path, nargs="+", help="image files and/or folders of images")
+    up.add_argument("-o", "--output", type=Path, required=True,
+                    help="output PNG for one input file; otherwise a folder, which gets "
+                         "NAME-METHOD.png for every input image")
     size = up.add_mutually_exclusive_group(required=True)
     size.add_argument("--scale", type=float, help="scale factor, e.g. 3.5")
     size.add_argument("--width", type=int, help="output width (height follows the aspect ratio "
@@ -58,42 +65,102 @@ class UserError(Exception):
 
 
 def _upscale(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from sr_core.checkpoints import CheckpointError
     from sr_core.devices import resolve_device, resolve_precision
-    from sr_core.imaging import ImageLoadError, load_image, save_png
-    from sr_core.methods.bicubic import Bicubic
     from sr_core.registry import MissingWeightsError, load_method
-    from sr_core.render import RenderCancelled, Renderer, RenderError, SourceImage
+    from sr_core.render import Renderer
 
-    if args.output.suffix.lower() != ".png":
-        raise UserError(f"{args.output.name}: only PNG output is supported")
+    jobs = _upscale_jobs(args.input, args.output, args.method)
     try:
-        image = load_image(args.input)
         device = resolve_device(args.device)
         dtype = resolve_precision(args.precision, device)
         model, _ = load_method(args.method, args.checkpoint, device=device)
-    except (ImageLoadError, CheckpointError, MissingWeightsError, ValueError) as err:
+    except (CheckpointError, MissingWeightsError, ValueError) as err:
+        raise UserError(str(err)) from err
+    renderer = Renderer(model, device=device, dtype=dtype)
+    failed = 0
+    for done, (src, dst) in enumerate(jobs):
+        try:
+            _upscale_one(src, dst, renderer, args)
+        except KeyboardInterrupt:
+            print(f"interrupted; {done} of {len(jobs)} written, {dst.name} not", file=sys.stderr)
+            return 130
+        except UserError as err:
+            if len(jobs) == 1:
+                raise
+            print(f"error: {src.name}: {err} (skipped)", file=sys.stderr)
+            failed += 1
+    if failed:
+        print(f"{failed} of {len(jobs)} images failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _upscale_jobs(inputs: list[Path], output: Path, method: str) -> list[tuple[Path, Path]]:
+    """(input, output) pairs: one file to a ``.png`` path, or everything into a folder.
+
+    An output with a file ending (and not an existing folder) is a file; anything else a folder.
+    """
+    from sr_core.imaging import list_images
+
+    if output.suffix and not output.is_dir():
+        if output.suffix.lower() != ".png":
+            raise UserError(f"{output.name}: only PNG output is supported")
+        if len(inputs) > 1 or inputs[0].is_dir():
+            raise UserError(f"{output.name}: several images go into a folder; give a folder as -o")
+        return [(inputs[0], output)]
+    if output.is_file():
+        raise UserError(f"{output}: is a file; give a folder as -o for several images")
+    files = []
+    for path in inputs:
+        if path.is_dir():
+            found = list_images(path)
+            if not found:
+                raise UserError(f"{path}: no images in this folder")
+            files += found
+        else:
+            files.append(path)
+    targets = [output / f"{f.stem}-{method}.png" for f in files]
+    if len(set(targets)) < len(targets):
+        raise UserError("two inputs share a name; upscale them into separate folders")
+    output.mkdir(parents=True, exist_ok=True)
+    return list(zip(files, targets))
+
+
+def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namespace) -> None:
+    """Render ``src`` in strips of rows into integer levels and write ``dst``."""
+    from tqdm import tqdm
+
+    from sr_core.imaging import ImageLoadError, load_image, save_png, to_levels
+    from sr_core.methods.bicubic import Bicubic
+    from sr_core.render import Rect, RenderCancelled, Renderer, RenderError, SourceImage
+
+    try:
+        image = load_image(src)
+    except ImageLoadError as err:
         raise UserError(str(err)) from err
     out_h, out_w = _target_size(image.height, image.width, args)
+    bits = args.bits or image.bit_depth
     source = SourceImage(image.pixels)
-    renderer = Renderer(model, device=device, dtype=dtype)
+    mask = None if image.alpha is None else SourceImage(np.repeat(image.alpha[..., None], 3, axis=2))
+    dtype = np.uint16 if bits == 16 else np.uint8
+    rgb = np.empty((out_h, out_w, 3), dtype)
+    alpha = None if mask is None else np.empty((out_h, out_w), dtype)
+    blend = Renderer(Bicubic(), device=renderer.device)
     try:
-        with tqdm(total=out_h * out_w, unit="px", unit_scale=True, desc=args.method) as bar:
-            rgb = renderer.render(source, out_h, out_w, progress=lambda done, _: bar.update(done - bar.n))
-        alpha = None
-        if image.alpha is not None:
-            mask = SourceImage(np.repeat(image.alpha[..., None], 3, axis=2))
-            alpha = Renderer(Bicubic(), device=device).render(mask, out_h, out_w)[..., 0]
-    except KeyboardInterrupt:
-        print("interrupted; nothing written", file=sys.stderr)
-        return 130
+        with tqdm(total=out_h * out_w, unit="px", unit_scale=True, desc=f"{src.name} {args.method}") as bar:
+            for top in range(0, out_h, STRIP_ROWS):
+                strip = Rect(top, 0, min(top + STRIP_ROWS, out_h), out_w)
+                rgb[strip.top:strip.bottom] = to_levels(renderer.render(
+                    source, out_h, out_w, strip,
+                    progress=lambda done, _, base=top * out_w: bar.update(base + done - bar.n)), bits)
+                if mask is not None:
+                    alpha[strip.top:strip.bottom] = to_levels(
+                        blend.render(mask, out_h, out_w, strip)[..., 0], bits)
+                bar.update(strip.bottom * out_w - bar.n)
     except (RenderError, RenderCancelled) as err:
         raise UserError(str(err)) from err
-    save_png(args.output, rgb, bits=args.bits or image.bit_depth, alpha=alpha)
-    print(f"wrote {args.output} ({out_w}×{out_h}, {args.method})")
-    return 0
+    save_png(dst, rgb, bits=bits, alpha=alpha)
+    print(f"wrote {dst} ({out_w}×{out_h}, {args.method})")
 
 
 def _target_size(lr_h: int, lr_w: int, args: argparse.Namespace) -> tuple[int, int]:

@@ -144,3 +144,40 @@ def test_bad_sizes_are_refused(tmp_path, photo, capsys):
     assert main(["upscale", str(photo), "-o", out, "--scale", "3000", "--method", "bicubic"]) == 2
     assert main(["upscale", str(photo), "-o", str(tmp_path / "o.jpg"), "--scale", "2"]) == 2
     assert "PNG" in capsys.readouterr().err
+
+
+def test_upscale_renders_in_strips_the_same_as_whole(tmp_path, monkeypatch):
+    rng = np.random.default_rng(3)
+    src = tmp_path / "tall.png"
+    Image.fromarray(rng.integers(0, 256, (40, 9, 3), dtype=np.uint8)).save(src)
+    monkeypatch.setattr("sr_core.cli.STRIP_ROWS", 7)  # 40 × 3 rows = 18 strips, the last partial
+    assert main(["upscale", str(src), "-o", str(tmp_path / "strips.png"), "--scale", "3", "--method", "bicubic"]) == 0
+    monkeypatch.setattr("sr_core.cli.STRIP_ROWS", 10_000)
+    assert main(["upscale", str(src), "-o", str(tmp_path / "whole.png"), "--scale", "3", "--method", "bicubic"]) == 0
+    strips, whole = (np.asarray(Image.open(tmp_path / n)) for n in ("strips.png", "whole.png"))
+    assert strips.shape == (120, 27, 3) and np.array_equal(strips, whole)
+
+
+def test_upscale_a_folder_and_files_into_a_folder_skipping_a_broken_one(tmp_path, photo, capsys):
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    for name in ("b10.png", "b2.png"):
+        (folder / name).write_bytes(photo.read_bytes())
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    (folder / "notes.txt").write_text("not an image")
+    out = tmp_path / "up"
+    code = main(["upscale", str(folder), str(photo), "-o", str(out), "--scale", "2", "--method", "nearest"])
+    assert code == 1  # one image failed; the others were written
+    assert sorted(p.name for p in out.iterdir()) == ["b10-nearest.png", "b2-nearest.png", "in-nearest.png"]
+    err = capsys.readouterr().err
+    assert "broken.png" in err and "skipped" in err and "1 of 4 images failed" in err
+    assert np.asarray(Image.open(out / "b2-nearest.png")).shape == (24, 30, 3)
+
+
+def test_several_inputs_need_a_folder(tmp_path, photo, capsys):
+    assert main(["upscale", str(photo), str(photo), "-o", str(tmp_path / "o.png"), "--scale", "2",
+                 "--method", "bicubic"]) == 2
+    assert "folder" in capsys.readouterr().err
+    assert main(["upscale", str(photo), str(photo), "-o", str(tmp_path / "dup"), "--scale", "2",
+                 "--method", "bicubic"]) == 2  # the same name twice would overwrite
+    assert not (tmp_path / "o.png").exists() and not (tmp_path / "dup").exists()
