@@ -45,6 +45,8 @@ WHEEL_STEP = 2 ** 0.25
 BACKDROP_OVER_BICUBIC = 2.0
 #: logical pixels around the wipe divider that grab it
 DIVIDER_GRAB = 8
+#: half the size of the mark of the mouse's image point in the other panels (logical px)
+POINTER_RADIUS = 9
 
 
 @dataclass
@@ -55,6 +57,8 @@ class CanvasContext:
     scheduler: TileScheduler
     preview: PreviewImage | None = None
     heatmap: bool = False
+    #: (panel, image x, image y) under the mouse; the other panels mark the same image point
+    pointer: tuple[int, float, float] | None = None
 
 
 @dataclass
@@ -88,6 +92,8 @@ class PanelCanvas(QWidget):
         self._dragging_divider = False
         #: device point under the mouse; None when the mouse is elsewhere
         self.hover: tuple[float, float] | None = None
+        #: where the pointer mark was last drawn (logical px)
+        self._mark: QPointF | None = None
         self.painted: set[TileKey] = set()
         self.setMouseTracking(True)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -121,6 +127,21 @@ class PanelCanvas(QWidget):
 
     def _device(self, pos: QPointF) -> tuple[float, float]:
         return pos.x() * self.dpr, pos.y() * self.dpr
+
+    def pointer_mark(self) -> QPointF | None:
+        """Where this canvas marks the image point under the mouse in another panel (logical px)."""
+        pointer, state = self.context.pointer, self.context.scheduler.view
+        if pointer is None or pointer[0] == self.panel or state is None:
+            return None
+        dx, dy = placement(state, self.viewport()).to_device(pointer[1], pointer[2])
+        return QPointF(dx / self.dpr, dy / self.dpr)
+
+    def update_pointer(self) -> None:
+        """Repaint just around the old and the new pointer mark."""
+        for mark in (self._mark, self.pointer_mark()):
+            if mark is not None:
+                self.update(round(mark.x()) - POINTER_RADIUS - 2, round(mark.y()) - POINTER_RADIUS - 2,
+                            2 * POINTER_RADIUS + 5, 2 * POINTER_RADIUS + 5)
 
     def readout(self) -> PixelReadout | None:
         """The pixel under the mouse, as painted (the scheduler's view); None off the image or not hovered."""
@@ -248,6 +269,9 @@ class PanelCanvas(QWidget):
         self.painted = painted
         if len(self.methods) == 2:
             self._draw_divider(p)
+        self._mark = self.pointer_mark()
+        if self._mark is not None:
+            self._draw_pointer(p, self._mark)
 
     def _frame(self, layer: Layer, tiles: LayerTiles, kind: Kind) -> _Frame:
         """The layer's frame record; a zoom change turns the last frame into a backdrop."""
@@ -463,6 +487,17 @@ class PanelCanvas(QWidget):
         p.drawEllipse(centre, 14, 14)
         p.drawPixmap(QPointF(x - 10, centre.y() - 10),
                      qta.icon("mdi6.arrow-left-right", color=theme.TEXT).pixmap(20, 20))
+
+    @staticmethod
+    def _draw_pointer(p: QPainter, at: QPointF) -> None:
+        """A crosshair, dark under light so that it shows on any image."""
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for color, width in ((QColor(0, 0, 0, 160), 3.0), (QColor(255, 255, 255, 230), 1.2)):
+            p.setPen(QPen(color, width))
+            p.drawEllipse(at, POINTER_RADIUS / 2, POINTER_RADIUS / 2)
+            for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+                p.drawLine(at + QPointF(dx, dy) * POINTER_RADIUS / 2, at + QPointF(dx, dy) * POINTER_RADIUS)
 
     def _draw_empty(self, p: QPainter) -> None:
         p.setPen(theme.MUTED)

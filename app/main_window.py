@@ -481,6 +481,11 @@ class MainWindow(QMainWindow):
         hovered = next((p.canvas for p in self.panels if p.canvas.hover is not None), None)
         readout = hovered.readout() if hovered is not None else None
         self.hover_label.setText(format_readout(readout) if readout is not None else "")
+        pointer = None if readout is None else (hovered.panel, readout.x, readout.y)
+        if pointer != self.context.pointer:
+            self.context.pointer = pointer
+            for panel in self.panels:
+                panel.canvas.update_pointer()
 
     def refresh(self) -> None:
         for panel in self.panels:

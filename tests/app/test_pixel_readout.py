@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from app.document import Document, GroundTruth
+from app.method_provider import RegistryProvider
 from app.pixel_readout import PixelReadout, format_readout, read_pixel
 from app.tiles import Placement
 from sr_core.imaging import save_png
@@ -110,3 +111,26 @@ def test_ground_truth_mode_reads_the_reference(qtbot, make_window, tmp_path):
     text = window.hover_label.text()
     assert text.startswith("pixel 10, 20 (") and "input RGB" in text
     assert text.endswith("reference 20, 40 RGB 60 200 77")  # image point 10.25, 20.25 at ×2
+
+
+def test_the_other_panels_mark_the_image_point_under_the_mouse(qtbot, make_window, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOOMSR_CHECKPOINTS", str(tmp_path / "no-checkpoints"))
+    path = tmp_path / "coded.png"
+    save_png(path, coded_image(48, 64))
+    window = make_window(RegistryProvider(), path, panels=["bicubic", "nearest"])
+    window.view.zoom_to(12.0)
+    window.view.centre_on(20.0, 15.0)
+    first, second = (p.canvas for p in window.panels)
+    px, py = window.view.state.to_device(first.viewport(), 21.3, 16.6)
+    dpr = first.devicePixelRatioF()
+    QTest.mouseMove(first, QPoint(round(px / dpr), round(py / dpr)))
+    qtbot.waitUntil(lambda: window.context.pointer is not None, timeout=WAIT_MS)
+    assert first.pointer_mark() is None  # the mouse itself is there
+    readout = first.readout()
+    mark = second.pointer_mark()
+    x, y = window.view.state.to_image(second.viewport(), mark.x() * dpr, mark.y() * dpr)
+    assert abs(x - readout.x) < 1 / 12 and abs(y - readout.y) < 1 / 12  # the same image point
+    window.grab()
+    assert second._mark is not None  # drawn
+    QApplication.sendEvent(first, QEvent(QEvent.Type.Leave))
+    assert window.context.pointer is None and second.pointer_mark() is None
