@@ -26,6 +26,7 @@ from app.canvas import CanvasContext
 from app.dialogs.about_dialog import AboutDialog
 from app.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
 from app.dialogs.settings_dialog import SettingsDialog
+from app.dialogs.shortcuts_dialog import ShortcutsDialog
 from app.document import Document, open_document, open_ground_truth
 from app.export_plan import ExportError, region_export, view_export
 from app.icons import app_icon, icon
@@ -158,6 +159,7 @@ class MainWindow(QMainWindow):
                               "mdi6.cog-outline")
         self.act_import = a("&Import weights…", self.choose_weights, None, "mdi6.file-import-outline",
                             "Import official LIIF / LTE / CLIT weights (.pth)")
+        self.act_shortcuts = a("&Keyboard shortcuts", self.show_shortcuts, ["Ctrl+/", "?"], "mdi6.keyboard-outline")
         self.act_about = a("&About ZoomSR and its methods", self.show_about, ["F1"], "mdi6.information-outline")
 
         self.layout_group = QActionGroup(self)
@@ -199,6 +201,7 @@ class MainWindow(QMainWindow):
         methods_menu.addAction(self.act_import)
         methods_menu.addAction(self.act_about)
         help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.act_shortcuts)
         help_menu.addAction(self.act_about)
 
         bar = self.addToolBar("Main")
@@ -616,6 +619,9 @@ class MainWindow(QMainWindow):
         self.messages.show_message("info", f"{self.provider.info(method).display_name} weights installed "
                                            f"({out}).")
         self.scheduler.refresh_methods()
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(self.actions(), self).exec()
 
     def show_about(self) -> None:
         AboutDialog(self.provider, self).exec()

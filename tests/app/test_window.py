@@ -181,3 +181,17 @@ def test_double_click_toggles_fit_and_100_percent(qtbot, make_window, tmp_path):
     assert window.view.state.zoom == 1.0
     QTest.mouseDClick(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(100, 80))
     assert window.view.state.fitted
+
+
+def test_the_shortcuts_dialog_lists_every_action_with_keys(qtbot, make_window, image_file):
+    from app.dialogs.shortcuts_dialog import ShortcutsDialog, shortcut_rows
+
+    window = make_window(image=image_file)
+    rows = dict(shortcut_rows(window.actions()))
+    assert rows["Zoom in"].startswith("+") and "PgDown" in rows["Next image"] and rows["Wipe between two methods"] == "W"
+    with_keys = {a.text().replace("&", "").rstrip("…") for a in window.actions()
+                 if any(not k.isEmpty() for k in a.shortcuts())}  # standard keys may be unbound here
+    assert set(rows) == with_keys
+    dialog = ShortcutsDialog(window.actions(), window)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == len(rows) + 3  # plus wheel, drag and double-click
