@@ -188,7 +188,8 @@ def test_the_shortcuts_dialog_lists_every_action_with_keys(qtbot, make_window, i
 
     window = make_window(image=image_file)
     rows = dict(shortcut_rows(window.actions()))
-    assert rows["Zoom in"].startswith("+") and "PgDown" in rows["Next image"] and rows["Wipe between two methods"] == "W"
+    assert rows["Zoom in"].startswith("+") and "PgDown" in rows["Next image"]
+    assert rows["Wipe between two methods"] == "W"
     with_keys = {a.text().replace("&", "").rstrip("…") for a in window.actions()
                  if any(not k.isEmpty() for k in a.shortcuts())}  # standard keys may be unbound here
     assert set(rows) == with_keys
