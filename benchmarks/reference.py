@@ -15,6 +15,9 @@ The same per-query formulation is written out for the LIIF family:
 * DIIF (no official code): the paper's function evaluated per output pixel, LIIF style —
   explicit 4×4-unfolded vertex codes, the full coarse MLP for each of the four vertices of
   every pixel (the paper shares it per slice of ``u ≈ s`` pixels), slice ensemble, fine MLP.
+* CLIT: the official ``query_rgb`` per stage (full q/k/v maps of every stage grid,
+  ``grid_sample`` of the 7×7 window per query, the sinusoid positional bias, softmax, the
+  MLP), accumulated over the cascade with λ = 0.75 on the bilinear base (``chop_forward``).
 
 ``reference_features`` does the per-image work (encoder and per-image maps), and
 ``reference_query`` the per-query work, in chunks of ``CHUNK``.
@@ -31,7 +34,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from sr_core.coords import Queries, make_coord
-from sr_core.methods.base import SRMethod
+from sr_core.methods.base import CropGeometry, SRMethod
+from sr_core.methods.clit import CLIT
 from sr_core.methods.diif import CORNERS, DIIF, VERTICES, local_coord, slice_layout
 from sr_core.methods.ipe import IPELIIF
 from sr_core.methods.liif import LIIF
@@ -40,7 +44,7 @@ from sr_core.methods.ultrasr import UltraSR
 
 CHUNK = 30_000
 #: architectures with a reference formulation
-REFERENCE_ARCHS = ("liif", "ultrasr", "ipe", "lte", "diif")
+REFERENCE_ARCHS = ("liif", "ultrasr", "ipe", "lte", "diif", "clit")
 
 
 def _feat_coord(feat: Tensor) -> Tensor:
@@ -213,9 +217,81 @@ def diif_query_reference(model: DIIF, codes: Tensor, lr_size: tuple[int, int],
     return model.fine(torch.cat([blended, x], -1))
 
 
+def clit_pb_encoding(rel: Tensor) -> Tensor:
+    """CLIT's official sinusoid encoding of relative positions: ``rel @ b_vals.T`` with
+    ``b_vals = [[f, 0]…, [0, f]…]``, then sin and cos."""
+    b_vals = 2.0 ** torch.linspace(0, 10, 16, device=rel.device) - 1
+    b_vals = torch.stack([b_vals, torch.zeros_like(b_vals)], dim=-1)
+    b_vals = torch.cat([b_vals, torch.roll(b_vals, 1, -1)], dim=0)
+    proj = torch.matmul(rel, b_vals.transpose(-2, -1))
+    return torch.cat([torch.sin(proj), torch.cos(proj)], dim=-1)
+
+
+def clit_stage_maps(model: CLIT, init: Tensor, lr_size: tuple[int, int],
+                    factors: list[float]) -> list[tuple[Tensor, Tensor, Tensor]]:
+    """q, k, v maps of every stage: stage k > 0 resamples the shared stem bilinearly to the
+    grid of the scales so far (``round(lr · Π factors[:k])``), as ``chop_forward`` does."""
+    maps = []
+    for k in range(len(factors)):
+        feat = init
+        if k > 0:
+            img_h, img_w = (round(n * math.prod(factors[:k])) for n in lr_size)
+            grid = torch.stack(torch.meshgrid(make_coord(img_h, device=init.device),
+                                              make_coord(img_w, device=init.device), indexing="ij"), -1)
+            feat = F.grid_sample(init, grid[None].expand(init.shape[0], -1, -1, -1).flip(-1),
+                                 mode="bilinear", align_corners=False)
+        maps.append((model.conv_qs[k](feat), model.conv_ks[k](feat), model.conv_vs[k](feat)))
+    return maps
+
+
+def _clit_stage(model: CLIT, k: int, fq: Tensor, fk: Tensor, fv: Tensor, coord: Tensor,
+                cell: Tensor) -> Tensor:
+    """One stage of the official ``query_rgb`` (without the base image)."""
+    bs, nq, _ = coord.shape
+    h, w = fv.shape[-2:]
+    r, head, dim = model.radius, model.heads, model.base_dim
+    area = (2 * r + 1) ** 2
+    ck = _nearest(_feat_coord(fv), coord.unsqueeze(1).flip(-1)).unsqueeze(2)  # (B, N, 1, 2)
+    dh = torch.linspace(-r, r, 2 * r + 1, device=coord.device) * (2 / h)
+    dw = torch.linspace(-r, r, 2 * r + 1, device=coord.device) * (2 / w)
+    ck = ck + torch.stack(torch.meshgrid(dh, dw, indexing="ij"), dim=-1).view(1, 1, -1, 2)
+    c_ = coord.unsqueeze(2)
+    sq = F.grid_sample(fq, c_.flip(-1), mode="bilinear", align_corners=False).permute(0, 2, 3, 1)
+    sq = sq.reshape(bs, nq, 1, head, dim // head).permute(0, 1, 3, 2, 4)
+    sk = F.grid_sample(fk, ck.flip(-1), mode="nearest", align_corners=False).permute(0, 2, 3, 1)
+    sk = sk.reshape(bs, nq, area, head, dim // head).permute(0, 1, 3, 4, 2)
+    sv = F.grid_sample(fv, ck.flip(-1), mode="nearest", align_corners=False).permute(0, 2, 3, 1)
+    rel = c_ - ck
+    rel[..., 0] *= h
+    rel[..., 1] *= w
+    rel_cell = cell.clone().unsqueeze(1).repeat(1, nq, 1)
+    rel_cell[..., 0] *= h
+    rel_cell[..., 1] *= w
+    attn = torch.matmul(sq, sk).reshape(bs, nq, head, area).permute(0, 1, 3, 2) / math.sqrt(dim // head)
+    attn = F.softmax(attn + model.pb_encoder.proj(clit_pb_encoding(rel)), dim=-2).reshape(bs, nq, area, head, 1)
+    sv = (sv.reshape(bs, nq, area, head, dim // head) * attn).reshape(bs, nq, area, -1)
+    return model.imnets[k](torch.cat([sv.reshape(bs, nq, -1), rel_cell], dim=-1))
+
+
+def clit_query_reference(model: CLIT, stage_maps: list[tuple[Tensor, Tensor, Tensor]], lr: Tensor,
+                         coord: Tensor, cell: Tensor) -> Tensor:
+    """The cascade of ``chop_forward`` for one chunk: stages accumulated with λ = 0.75, plus the
+    bilinear (border-padded) base image. ``cell`` ``(B, N, 2)``; the first query's is used."""
+    acc = None
+    for k, (fq, fk, fv) in enumerate(stage_maps):
+        pred = _clit_stage(model, k, fq, fk, fv, coord, cell[:, 0])
+        acc = pred if acc is None else pred + 0.75 * acc
+    base = F.grid_sample(lr, coord.unsqueeze(2).flip(-1), mode="bilinear",
+                         padding_mode="border", align_corners=False)[:, :, :, 0].permute(0, 2, 1)
+    return acc + base
+
+
 def reference_features(model: SRMethod, lr: Tensor) -> dict[str, Any]:
-    """The per-image work of the reference formulation (encoder and per-image maps)."""
+    """The per-image work of the reference formulation (encoder and per-image maps); CLIT's
+    stage maps depend on the scale, so they are made on first use per scale decomposition."""
     feat = model.encoder(lr)
+    if isinstance(model, CLIT):
+        return {"init": model.conv_ch(feat), "lr": lr, "stages": {}}
     if isinstance(model, LTE):  # the official gen_feat
         return {"coef": model.coef(feat), "freq": model.freq(feat), "lr": lr}
     if isinstance(model, DIIF):
@@ -235,6 +311,13 @@ def _query_one(model: SRMethod, maps: dict[str, Any], q: Queries) -> Tensor:
         return lte_query_reference(model, maps["coef"], maps["freq"], maps["lr"], coord, cell)
     if isinstance(model, DIIF):
         return diif_query_reference(model, maps["codes"], maps["lr_size"], q)
+    if isinstance(model, CLIT):
+        lr = maps["lr"]
+        factors = model.stage_factors(q, CropGeometry.full(lr.shape[-2], lr.shape[-1]))
+        stages = maps["stages"].get(tuple(factors))
+        if stages is None:
+            stages = maps["stages"][tuple(factors)] = clit_stage_maps(model, maps["init"], lr.shape[-2:], factors)
+        return clit_query_reference(model, stages, lr, coord, cell)
     fn: dict[type, Callable[..., Tensor]] = {LIIF: liif_query_reference,
                                              UltraSR: ultrasr_query_reference,
                                              IPELIIF: ipe_query_reference}

@@ -1,13 +1,12 @@
 """CLIT: parameter counts, cascade decomposition, official key layout, equality with a port
 of the official formulation, and tile/chunk exactness of the cascaded stage maps."""
 
-import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
+from benchmarks.reference import clit_pb_encoding, clit_query_reference, clit_stage_maps
 from sr_core import checkpoints
-from sr_core.coords import Queries, home_index, make_coord
+from sr_core.coords import Queries, home_index
 from sr_core.methods.base import CropGeometry
 from sr_core.methods.clit import CLIT, PositionalBias, scale_decomposition, stage_sizes
 
@@ -83,22 +82,13 @@ def test_decomposition_uses_the_larger_axis_and_is_the_same_for_every_tile():
         model.stage_factors(whole, geom, [2, 2, 2, 2])
 
 
-def official_gamma(rel: torch.Tensor) -> torch.Tensor:
-    """The official sinusoid encoding: ``rel @ b_vals.T`` with b_vals = [[f, 0]…, [0, f]…]."""
-    b_vals = 2.0 ** torch.linspace(0, 10, 16) - 1
-    b_vals = torch.stack([b_vals, torch.zeros_like(b_vals)], dim=-1)
-    b_vals = torch.cat([b_vals, torch.roll(b_vals, 1, -1)], dim=0)
-    proj = torch.matmul(rel, b_vals.transpose(-2, -1))
-    return torch.cat([torch.sin(proj), torch.cos(proj)], dim=-1)
-
-
 def test_separable_positional_bias_equals_the_official_one():
     torch.manual_seed(0)
     pb = PositionalBias(heads=8)
     rel_y, rel_x = torch.rand(5, 7) * 14 - 7, torch.rand(5, 7) * 14 - 7
     rel = torch.stack(torch.broadcast_tensors(rel_y[:, :, None], rel_x[:, None, :]), dim=-1)
     with torch.no_grad():
-        assert (pb(rel_y, rel_x) - pb.proj(official_gamma(rel))).abs().max() < 1e-5
+        assert (pb(rel_y, rel_x) - pb.proj(clit_pb_encoding(rel))).abs().max() < 1e-5
     freqs = 2.0 ** torch.linspace(0, 10, 16) - 1
     assert freqs[0] == 0 and freqs[-1] == 1023
 
@@ -177,59 +167,10 @@ def test_import_official_checkpoint_file(tmp_path):
 # the official formulation, ported (grid_sample based, full stage maps, concatenation)
 
 
-def official_query_rgb(model: CLIT, k: int, fq, fk, fv, coord, cell):
-    """One stage of the official ``query_rgb`` (without the base image), step by step.
-
-    The feature-grid centres come from ``sr_core.coords.make_coord`` (the project's
-    ``make_coord``), as in ``benchmarks/reference.py``.
-    """
-    bs, nq, _ = coord.shape
-    h, w = fv.shape[-2:]
-    r, head, dim = model.radius, model.heads, model.base_dim
-    area = (2 * r + 1) ** 2
-    coord_lr = torch.stack(torch.meshgrid(make_coord(h), make_coord(w), indexing="ij"))
-    coord_lr = coord_lr[None].expand(bs, 2, h, w)
-    c_ = coord.unsqueeze(2)
-    ck = F.grid_sample(coord_lr, c_.flip(-1), mode="nearest", align_corners=False).permute(0, 2, 3, 1)
-    dh = torch.linspace(-r, r, 2 * r + 1) * (2 / h)
-    dw = torch.linspace(-r, r, 2 * r + 1) * (2 / w)
-    delta = torch.stack(torch.meshgrid(dh, dw, indexing="ij"), dim=-1).view(1, 1, -1, 2)
-    sq = F.grid_sample(fq, c_.flip(-1), mode="bilinear", align_corners=False).permute(0, 2, 3, 1)
-    sq = sq.reshape(bs, nq, 1, head, dim // head).permute(0, 1, 3, 2, 4)
-    ck = ck + delta
-    sk = F.grid_sample(fk, ck.flip(-1), mode="nearest", align_corners=False).permute(0, 2, 3, 1)
-    sk = sk.reshape(bs, nq, area, head, dim // head).permute(0, 1, 3, 4, 2)
-    sv = F.grid_sample(fv, ck.flip(-1), mode="nearest", align_corners=False).permute(0, 2, 3, 1)
-    rel = c_ - ck
-    rel[..., 0] *= h
-    rel[..., 1] *= w
-    rel_cell = cell.clone().unsqueeze(1).repeat(1, nq, 1)
-    rel_cell[..., 0] *= h
-    rel_cell[..., 1] *= w
-    attn = torch.matmul(sq, sk).reshape(bs, nq, head, area).permute(0, 1, 3, 2) / np.sqrt(dim // head)
-    pb = model.pb_encoder.proj(official_gamma(rel))
-    attn = F.softmax(attn + pb, dim=-2).reshape(bs, nq, area, head, 1)
-    sv = (sv.reshape(bs, nq, area, head, dim // head) * attn).reshape(bs, nq, area, -1)
-    feat_in = torch.cat([sv.reshape(bs, nq, -1), rel_cell], dim=-1)
-    return model.imnets[k](feat_in)
-
-
 def official_cascade(model: CLIT, lr, scale_it, coord, cell):
-    """The official ``chop_forward`` (one chunk): full stage maps, accumulate, add the base."""
+    """The official ``chop_forward`` (one chunk), as ``benchmarks.reference`` writes it out."""
     init = model.conv_ch(model.encoder(lr))
-    feat, acc = init, None
-    for k in range(len(scale_it)):
-        if k > 0:
-            img_h = round(lr.shape[-2] * np.prod(scale_it[:k]))
-            img_w = round(lr.shape[-1] * np.prod(scale_it[:k]))
-            grid = torch.stack(torch.meshgrid(make_coord(img_h), make_coord(img_w), indexing="ij"), -1)
-            feat = F.grid_sample(init, grid[None].flip(-1), mode="bilinear", align_corners=False)
-        pred = official_query_rgb(model, k, model.conv_qs[k](feat), model.conv_ks[k](feat),
-                                  model.conv_vs[k](feat), coord, cell[:, 0])
-        acc = pred if acc is None else pred + 0.75 * acc
-    base = F.grid_sample(lr, coord.unsqueeze(2).flip(-1), mode="bilinear",
-                         padding_mode="border", align_corners=False)[:, :, :, 0].permute(0, 2, 1)
-    return acc + base
+    return clit_query_reference(model, clit_stage_maps(model, init, lr.shape[-2:], scale_it), lr, coord, cell)
 
 
 @pytest.mark.parametrize("scale", [1.7, 4.0])

@@ -26,6 +26,10 @@ def tiny_model(arch: str, seed: int = 0) -> SRMethod:
     torch.manual_seed(seed)
     model = build(arch, TINY[arch])
     for p in model.parameters():
-        if p.requires_grad:
+        if not p.requires_grad:
+            continue
+        if arch == "clit":  # attention: unit-scale activations keep the softmax from saturating
+            p.data.normal_(0, p[0].numel() ** -0.5 if p.dim() > 1 else 0.1)
+        else:
             p.data.normal_(0, 0.2)
     return model.eval()
