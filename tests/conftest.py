@@ -1,9 +1,11 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures; every test that touches Qt runs on the offscreen platform."""
 
 import os
 from pathlib import Path
 
-import pytest
+os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt (no display in CI)
+
+import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")

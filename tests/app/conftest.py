@@ -1,10 +1,7 @@
-"""Fixtures for the viewer tests: offscreen Qt, temporary settings, small images, windows."""
+"""Fixtures for the viewer tests (offscreen Qt: tests/conftest.py): temporary settings, small
+images, windows."""
 
 from __future__ import annotations
-
-import os
-
-os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt
 
 from pathlib import Path
 
