@@ -34,7 +34,7 @@ class GroundTruth:
         """The reference's float [0, 1] pixels in ``rect`` (all of them for None)."""
         if rect is None:
             return self.source.rgb(0, self.source.height)
-        return self.source.rgb(rect.top, rect.bottom)[:, rect.left:rect.right]
+        return self.source.rgb(rect.top, rect.bottom, rect.left, rect.right)
 
     @property
     def shave(self) -> int:

@@ -46,7 +46,7 @@ def read_pixel(doc: Document, place: Placement, px: float, py: float) -> PixelRe
     if not (0 <= col < place.out_w and 0 <= row < place.out_h):
         return None
     x, y = place.to_image(dx + 0.5, dy + 0.5)
-    value = _levels(doc.source.rgb(int(y), int(y) + 1)[0, int(x)], doc.bit_depth, doc.grayscale)
+    value = _levels(doc.source.rgb(int(y), int(y) + 1, int(x), int(x) + 1)[0, 0], doc.bit_depth, doc.grayscale)
     reference = None
     if doc.gt is not None:
         (ref_h, ref_w), (w, h) = doc.gt.grid, doc.size

@@ -145,7 +145,7 @@ def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namesp
     dtype = np.uint16 if bits == 16 else np.uint8
     rgb = np.empty((out_h, out_w, 3), dtype)
     alpha = None if mask is None else np.empty((out_h, out_w), dtype)
-    blend = Renderer(Bicubic(), device=renderer.device)
+    alpha_renderer = None if mask is None else Renderer(Bicubic(), device=renderer.device)
     try:
         with tqdm(total=out_h * out_w, unit="px", unit_scale=True, desc=f"{src.name} {args.method}") as bar:
             for top in range(0, out_h, STRIP_ROWS):
@@ -153,9 +153,9 @@ def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namesp
                 rgb[strip.top:strip.bottom] = to_levels(renderer.render(
                     source, out_h, out_w, strip,
                     progress=lambda done, _, base=top * out_w: bar.update(base + done - bar.n)), bits)
-                if mask is not None:
+                if alpha_renderer is not None:
                     alpha[strip.top:strip.bottom] = to_levels(
-                        blend.render(mask, out_h, out_w, strip)[..., 0], bits)
+                        alpha_renderer.render(mask, out_h, out_w, strip)[..., 0], bits)
                 bar.update(strip.bottom * out_w - bar.n)
     except (RenderError, RenderCancelled) as err:
         raise UserError(str(err)) from err

@@ -110,9 +110,10 @@ class SourceImage:
             self.lr[0, :, top:top + self.BAND] = normalize(band.permute(2, 0, 1))
         self.key = next(_image_keys)
 
-    def rgb(self, top: int, bottom: int) -> np.ndarray:
-        """Rows ``top:bottom`` back as ``h × W × 3`` float32 in [0, 1] (the input's values)."""
-        return denormalize(self.lr[0, :, top:bottom]).permute(1, 2, 0).numpy()
+    def rgb(self, top: int, bottom: int, left: int = 0, right: int | None = None) -> np.ndarray:
+        """Pixels ``[top, bottom) × [left, right)`` (all columns by default) back as ``h × w × 3``
+        float32 in [0, 1] (the input's values); only that window is converted."""
+        return denormalize(self.lr[0, :, top:bottom, left:right]).permute(1, 2, 0).numpy()
 
     @property
     def height(self) -> int:

@@ -132,6 +132,7 @@ def test_source_image_gives_back_the_input_pixels():
     deep = np.random.default_rng(3).integers(0, 65536, (20, 9, 3)).astype(np.float32) / 65535
     assert np.array_equal(to_uint8(SourceImage(u8).rgb(0, 300)), u8)  # across normalisation bands
     assert np.array_equal(to_uint16(SourceImage(deep).rgb(5, 12)), to_uint16(deep[5:12]))
+    assert np.array_equal(to_uint16(SourceImage(deep).rgb(5, 12, 2, 6)), to_uint16(deep[5:12, 2:6]))
 
 
 @pytest.mark.parametrize("arch", list(TINY))
