@@ -1,9 +1,11 @@
 """A panel's image area: paints cached tiles with QPainter and turns gestures into view changes.
 
 Everything is painted in device pixels (the painter is scaled by 1/devicePixelRatio), so
-tiles of the current zoom land 1:1 on physical pixels. What is drawn, bottom to top:
-the input image (smoothly scaled, instant) → bicubic tiles → the previous frame rescaled →
-coarse tiles → final tiles → error heatmap; then the overlays in logical pixels.
+tiles of the current zoom land 1:1 on physical pixels. Each screen pixel shows the best thing
+already computed for the current view, bottom to top: the input image (smoothly scaled,
+instant) → the previous frame rescaled (only until bicubic tiles of the new grid cover it) →
+bicubic tiles → final tiles → error heatmap; then the overlays in logical pixels. A panel is
+therefore never blurrier than bicubic once bicubic is there.
 """
 
 from __future__ import annotations
@@ -41,8 +43,6 @@ from app.view_state import Size
 
 #: zoom factor of one wheel notch (four notches double the zoom)
 WHEEL_STEP = 2 ** 0.25
-#: a previous frame is drawn over bicubic tiles only if the zoom changed less than this
-BACKDROP_OVER_BICUBIC = 2.0
 #: logical pixels around the wipe divider that grab it
 DIVIDER_GRAB = 8
 #: half the size of the mark of the mouse's image point in the other panels (logical px)
@@ -282,8 +282,10 @@ class PanelCanvas(QWidget):
             frame.backdrop = (self._compose(last, layer.viewport), last.placement)
         elif last is not None:
             frame.backdrop = last.backdrop
-        if frame.backdrop is not None and all(k in self.context.scheduler.cache for k in tiles.fine):
-            frame.backdrop = None
+        cache = self.context.scheduler.cache
+        if frame.backdrop is not None and (all(k in cache for k in tiles.fine)
+                                           or (tiles.base and all(k in cache for k in tiles.base))):
+            frame.backdrop = None  # nothing of it shows any more
         self._frames[layer.method] = frame
         return frame
 
@@ -310,20 +312,9 @@ class PanelCanvas(QWidget):
             return set()
         if all(k in self.context.scheduler.cache for k in tiles.fine):
             return self._draw_tiles(p, place, tiles.fine)  # final: nothing below shows through
-        painted: set[TileKey] = set()
-        backdrop_above = False
-        if frame.backdrop is not None:
-            image, old = frame.backdrop
-            ratio = max(place.sx / old.sx, old.sx / place.sx)
-            backdrop_above = ratio <= BACKDROP_OVER_BICUBIC
-        if frame.backdrop is not None and not backdrop_above:
+        if frame.backdrop is not None:  # the old frame only where bicubic has not arrived yet
             self._draw_backdrop(p, place, *frame.backdrop)
-        painted |= self._draw_tiles(p, place, tiles.base)
-        painted |= self._draw_tiles(p, place, tiles.coarse)
-        if frame.backdrop is not None and backdrop_above:
-            self._draw_backdrop(p, place, *frame.backdrop)
-        painted |= self._draw_tiles(p, place, tiles.fine)
-        return painted
+        return self._draw_tiles(p, place, tiles.base) | self._draw_tiles(p, place, tiles.fine)
 
     def _target(self, place: Placement, x0: float, y0: float, x1: float, y1: float) -> QRectF:
         """Device rectangle of image rectangle ``(x0, y0) – (x1, y1)``."""

@@ -1,8 +1,9 @@
 """What each panel wants to show, stage by stage, and the order to render it in (no Qt).
 
 A *layer* is one method drawn into one panel (two layers share a panel in wipe mode). Its
-tiles come in stages, each drawn over the previous: ``base`` (bicubic of the current grid,
-fast) → ``coarse`` (the method at 1/2 or 1/4 density) → ``fine`` (the final tiles). ``truth``
+tiles come in two stages, each drawn over the previous: ``base`` (bicubic of the current grid,
+fast) → ``fine`` (the final tiles, nearest the centre first). There is no coarse pass of the
+method: upscaled, it was blurrier than bicubic and cost a quarter more queries. ``truth``
 tiles lie on the ground-truth grid under the view, for metrics and the error heatmap.
 ``ahead`` tiles ring the view (one tile wide) and are rendered last, when everything shown is
 final, so that a short pan finds final tiles at once; they are never waited for.
@@ -22,7 +23,7 @@ from app.jobs import Job, MetricsJob, TileJob
 from app.method_provider import BICUBIC
 from app.tiles import Placement, TileKey, covering_tiles, grid_region, placement
 from app.view_state import Size, ViewState
-from sr_core.render import Rect, output_size
+from sr_core.render import Rect
 
 
 class Kind(Enum):
@@ -52,7 +53,6 @@ class Layer:
 class LayerTiles:
     placement: Placement
     base: list[TileKey] = field(default_factory=list)
-    coarse: list[TileKey] = field(default_factory=list)
     fine: list[TileKey] = field(default_factory=list)
     truth: list[TileKey] = field(default_factory=list)
     #: ground-truth grid pixels under the layer (visible-region metrics)
@@ -65,18 +65,8 @@ class LayerTiles:
 AHEAD_TILES = 1
 
 
-def coarse_density(zoom: float) -> int:
-    """Output pixels per coarse-pass pixel along each axis (1: no coarse pass)."""
-    return 4 if zoom >= 6 else 2 if zoom >= 3 else 1
-
-
-def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: int,
-                coarse: bool) -> LayerTiles:
-    """The tiles ``layer`` needs at ``view``, each list nearest to the layer's centre first.
-
-    ``coarse``: whether a model layer gets a coarse pass first (not worth it for methods without
-    weights, such as nearest, which are as cheap as bicubic).
-    """
+def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: int) -> LayerTiles:
+    """The tiles ``layer`` needs at ``view``, each list nearest to the layer's centre first."""
     place = placement(view, layer.viewport)
     if kind is Kind.BLOCKED:
         return LayerTiles(place)
@@ -102,17 +92,13 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
         return LayerTiles(place, truth=truth, region=region)
     if kind is Kind.BICUBIC:
         return LayerTiles(place, fine=bicubic, truth=truth, region=region)
-    density = coarse_density(view.zoom) if coarse else 1
-    coarse_tiles = []
-    if density > 1:
-        coarse_tiles = tiles(layer.method, lr, output_size(image[1], image[0], view.zoom / density))
     fine = tiles(layer.method, lr, grid)
     margin = AHEAD_TILES * tile * image[0] / place.out_w  # image px
     around = covering_tiles(layer.method, lr, grid, image, (visible[0] - margin, visible[1] - margin,
                                                             visible[2] + margin, visible[3] + margin),
                             tile, centre)
     known = set(fine)
-    return LayerTiles(place, base=bicubic, coarse=coarse_tiles, fine=fine, truth=truth, region=region,
+    return LayerTiles(place, base=bicubic, fine=fine, truth=truth, region=region,
                       ahead=[k for k in around if k not in known])
 
 
@@ -123,14 +109,14 @@ def interleave(lists: Iterable[list[TileKey]]) -> list[TileKey]:
 
 def plan_jobs(layers: list[tuple[Layer, Kind, LayerTiles]], doc: Document, tile: int,
               wanted: Callable[[TileKey], bool], metrics_wanted: Callable[[str], bool]) -> list[Job]:
-    """Every job still needed, in order: bicubic, coarse, fine, ground-truth grid, metrics, ahead.
+    """Every job still needed, in order: bicubic, fine, ground-truth grid, metrics, ahead.
 
     ``wanted(key)`` is False for tiles already cached (or failed); ``metrics_wanted(method)``
     says whether a method still lacks its whole-image metrics.
     """
     tiles = [t for _, _, t in layers]
     order = interleave(t.base + (t.fine if k is not Kind.MODEL else []) for _, k, t in layers)
-    order += interleave(t.coarse for t in tiles) + interleave(t.fine for t in tiles)
+    order += interleave(t.fine for t in tiles)
     order += interleave(t.truth for t in tiles)
     sources = doc.sources()
     jobs: list[Job] = []

@@ -242,8 +242,7 @@ class TileScheduler(QObject):
         return self._layer_tiles(self.view, layer, self.doc, self.kind(layer.method))
 
     def _layer_tiles(self, view: ViewState, layer: Layer, doc: Document, kind: Kind) -> LayerTiles:
-        coarse = kind is Kind.MODEL and self.provider.info(layer.method).needs_weights
-        return layer_tiles(view, layer, doc, kind, self.tile, coarse=coarse)
+        return layer_tiles(view, layer, doc, kind, self.tile)
 
     def status(self, layer: Layer) -> LayerStatus:
         kind = self.kind(layer.method)
@@ -254,7 +253,7 @@ class TileScheduler(QObject):
         fine = tiles.fine if tiles is not None else []
         final = sum(1 for k in fine if k in self.cache or k in self._tile_errors)
         errors = {self._tile_errors[k] for k in fine if k in self._tile_errors}
-        work = fine + (tiles.coarse if tiles is not None else [])
+        work = fine
         total = sum(k.rect.height * k.rect.width for k in work)
         done = sum(k.rect.height * k.rect.width * (1.0 if k in self.cache or k in self._tile_errors
                                                      else self._progress.get(k, 0.0)) for k in work)
@@ -322,7 +321,7 @@ class TileScheduler(QObject):
             kind = self.kind(layer.method)
             entries[layer.id] = (layer, kind, self._layer_tiles(view, layer, doc, kind))
         self._entries = entries
-        wanted = {k for _, _, t in entries.values() for k in t.base + t.coarse + t.fine + t.truth}
+        wanted = {k for _, _, t in entries.values() for k in t.base + t.fine + t.truth}
         self.cache.pin(wanted)
         self._progress = {k: v for k, v in self._progress.items() if k in wanted or isinstance(k, tuple)}
         jobs = plan_jobs(list(entries.values()), doc, self.tile,

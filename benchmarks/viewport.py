@@ -3,14 +3,14 @@
     python -m benchmarks.viewport [--device cpu] [--methods bicubic,liif,diif] [--zoom 4]
                                   [--viewport 1280x800] [--sizes 1,12,48] [--size-method liif]
 
-The viewer (``app.layers``) refines a view in passes, each in 256-pixel tiles of the output
-grid, nearest the centre first: bicubic (a separate CPU worker), then the method at 1/2
-(zoom ≥ 3) or 1/4 (zoom ≥ 6) density, then the final tiles. This script replays that plan for a
+The viewer (``app.layers``) refines a view in 256-pixel tiles of the output grid, nearest
+the centre first: bicubic (a separate CPU worker), then the final tiles of the method (there
+is no coarse pass any more, see docs/VIEWER.md). This script replays that plan for a
 viewport centred on the image with one renderer, as the model worker does (the viewport's
 corner is moved onto the same phase of the tile grids for every image size, see
 ``aligned_centre``), and reports
 
-* ``first``: time to the first visible refinement (the first tile of the method's first pass);
+* ``first``: time to the first visible refinement (the method's first tile);
 * ``final``: time to the last final tile (the whole viewport at full density);
 * ``cold``: an image seen for the first time (the encoder runs on the visible region), and
   ``zoom``: a zoom step inside the region already encoded (encoder tiles cached);
@@ -65,11 +65,6 @@ class Job:
     rect: Rect
 
 
-def coarse_density(zoom: float) -> int:
-    """Output pixels per coarse-pass pixel along each axis (as ``app.layers.coarse_density``)."""
-    return 4 if zoom >= 6 else 2 if zoom >= 3 else 1
-
-
 def pass_tiles(out_h: int, out_w: int, centre: tuple[float, float], view_h: float,
                view_w: float, scale: tuple[float, float]) -> list[Job]:
     """Tiles of the ``out_h × out_w`` grid under a ``view_h × view_w`` rectangle (in this
@@ -88,16 +83,10 @@ def pass_tiles(out_h: int, out_w: int, centre: tuple[float, float], view_h: floa
 
 def plan(lr_h: int, lr_w: int, zoom: float, view: tuple[int, int],
          centre: tuple[float, float]) -> list[list[Job]]:
-    """The method's passes for a viewport (device px) centred on image point ``centre``: the
-    coarse pass (if any), then the final tiles."""
-    density = coarse_density(zoom)
-    passes = []
-    for z in ([zoom / density] if density > 1 else []) + [zoom]:
-        out_h, out_w = output_size(lr_h, lr_w, z)
-        shrink = z / zoom
-        passes.append(pass_tiles(out_h, out_w, centre, view[0] * shrink, view[1] * shrink,
-                                 (out_h / lr_h, out_w / lr_w)))
-    return passes
+    """The method's passes for a viewport (device px) centred on image point ``centre``: one,
+    the final tiles."""
+    out_h, out_w = output_size(lr_h, lr_w, zoom)
+    return [pass_tiles(out_h, out_w, centre, view[0], view[1], (out_h / lr_h, out_w / lr_w))]
 
 
 def aligned_centre(lr_h: int, lr_w: int, zoom: float, view: tuple[int, int]) -> tuple[float, float]:

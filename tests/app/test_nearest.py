@@ -23,6 +23,3 @@ def test_nearest_is_offered_in_the_panel_menu_and_renders(qtbot, make_window, im
     assert window.scheduler.kind("nearest") is Kind.MODEL
     painted = {(k.method, k.out_h, k.out_w) for k in window.panels[1].canvas.painted}
     assert ("nearest", 8 * 48, 8 * 64) in painted
-    # as cheap as bicubic: straight to the final tiles, no coarse pass (a trained model gets one)
-    tiles = window.scheduler.layer_tiles(window.panels[1].canvas.layers()[0])
-    assert tiles.fine and not tiles.coarse

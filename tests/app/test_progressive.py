@@ -8,12 +8,12 @@ from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 
 from app.document import Document
 from app.jobs import MetricsJob
-from app.layers import Kind, Layer, coarse_density, layer_tiles, plan_jobs
+from app.layers import Kind, Layer, layer_tiles, plan_jobs
 from app.view_state import ViewState
 from sr_core.render import SourceImage
 
 
-def test_bicubic_and_the_old_frame_show_while_the_method_refines(qtbot, make_window, image_file):
+def test_the_old_frame_shows_until_bicubic_arrives_then_bicubic_until_final(qtbot, make_window, image_file):
     lock = threading.Lock()
     slow = FakeMethod(lock=lock)
     window = make_window(FakeProvider({"slow": lambda: slow}), image_file, panels=["slow"])
@@ -23,12 +23,13 @@ def test_bicubic_and_the_old_frame_show_while_the_method_refines(qtbot, make_win
     lock.acquire()
     try:
         window.view.zoom_to(12.0)
+        window.grab()  # before any tile of the new grid can have arrived (they come as events)
+        assert canvas._frames["slow"].backdrop is not None and not canvas.painted  # the old frame, rescaled
         layer = canvas.layers()[0]
         tiles = window.scheduler.layer_tiles(layer)
         qtbot.waitUntil(lambda: all(k in window.scheduler.cache for k in tiles.base), timeout=WAIT_MS)
         window.grab()
-        frame = canvas._frames["slow"]
-        assert frame.backdrop is not None  # the previous frame, rescaled
+        assert canvas._frames["slow"].backdrop is None  # bicubic covers it: never blurrier than bicubic
         assert set(tiles.base) <= canvas.painted and not set(tiles.fine) & canvas.painted
         assert window.panels[0].state.text().startswith("refining")
     finally:
@@ -43,17 +44,17 @@ def document() -> Document:
     return Document("t", None, SourceImage(pixels), "64×48")
 
 
-def test_jobs_come_bicubic_first_then_coarse_then_fine_centre_out():
+def test_jobs_come_bicubic_first_then_fine_centre_out():
     doc = document()
     view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
     layer = Layer(0, "fake", (600, 400), (0, 600))
-    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128, coarse=True)
-    assert coarse_density(20.0) == 4 and tiles.coarse and tiles.base and tiles.fine
+    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128)
+    assert tiles.base and tiles.fine
     jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k: True, metrics_wanted=lambda m: True)
-    stages = [("base" if j.key in tiles.base else "coarse" if j.key in tiles.coarse else "fine") for j in jobs]
-    assert stages == sorted(stages, key=["base", "coarse", "fine"].index)
+    stages = [("base" if j.key in tiles.base else "fine") for j in jobs]
+    assert stages == sorted(stages, key=["base", "fine"].index)
     assert not any(isinstance(j, MetricsJob) for j in jobs)  # no ground truth, no metrics
-    first = jobs[len(tiles.base) + len(tiles.coarse)].key.rect
+    first = jobs[len(tiles.base)].key.rect
     centre = view.cx * 20, view.cy * 20
     assert first.left <= centre[0] <= first.right + 1 and first.top <= centre[1] <= first.bottom + 1
 
@@ -63,16 +64,16 @@ def test_below_x1_no_method_renders_tiles():
     view = ViewState.fit(doc.size, ((30, 20),))
     assert view.zoom < 1
     for kind in (Kind.MODEL, Kind.BICUBIC):
-        tiles = layer_tiles(view, Layer(0, "fake", (30, 20), (0, 30)), doc, kind, 128, coarse=True)
-        assert not (tiles.base or tiles.coarse or tiles.fine)
+        tiles = layer_tiles(view, Layer(0, "fake", (30, 20), (0, 30)), doc, kind, 128)
+        assert not (tiles.base or tiles.fine)
 
 
 def test_wipe_layers_only_want_their_side():
     doc = document()
     view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
-    left = layer_tiles(view, Layer(0, "a", (600, 400), (0, 150)), doc, Kind.MODEL, 128, coarse=True)
-    right = layer_tiles(view, Layer(0, "b", (600, 400), (150, 600)), doc, Kind.MODEL, 128, coarse=True)
-    whole = layer_tiles(view, Layer(0, "a", (600, 400), (0, 600)), doc, Kind.MODEL, 128, coarse=True)
+    left = layer_tiles(view, Layer(0, "a", (600, 400), (0, 150)), doc, Kind.MODEL, 128)
+    right = layer_tiles(view, Layer(0, "b", (600, 400), (150, 600)), doc, Kind.MODEL, 128)
+    whole = layer_tiles(view, Layer(0, "a", (600, 400), (0, 600)), doc, Kind.MODEL, 128)
     assert len(left.fine) < len(whole.fine) and len(right.fine) < len(whole.fine)
 
 
@@ -80,7 +81,7 @@ def test_a_ring_of_tiles_is_planned_last_around_the_view():
     doc = document()
     view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
     layer = Layer(0, "fake", (600, 400), (0, 600))
-    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128, coarse=True)
+    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128)
     assert tiles.ahead and not set(tiles.ahead) & set(tiles.fine)
     shown = [k.rect for k in tiles.fine]
     top, left = min(r.top for r in shown), min(r.left for r in shown)

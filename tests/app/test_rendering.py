@@ -72,7 +72,7 @@ def test_fifty_rapid_zooms_leave_only_the_newest_tiles(qtbot, make_window, image
     final = window.view.state
     tiles = window.scheduler.layer_tiles(canvas.layers()[0])
     assert abs(final.zoom - 10.0 * 2 ** 0.5) < 1e-6
-    newest = {k.grid for k in tiles.fine + tiles.coarse}
+    newest = {k.grid for k in tiles.fine}
     painted = canvas.painted
     assert painted and {k.grid for k in painted} == {(tiles.placement.out_h, tiles.placement.out_w)}
     assert {k.method for k in painted} == {"fake"} and set(tiles.fine) <= painted
@@ -90,7 +90,7 @@ def test_small_pans_reuse_cached_tiles(qtbot, make_window, image_file, fake):
     window.view.pan(3, 2)
     settle(qtbot, window)
     tiles = window.scheduler.layer_tiles(window.panels[0].canvas.layers()[0])
-    new = [k for k in tiles.fine + tiles.coarse if k not in cached]
+    new = [k for k in tiles.fine if k not in cached]
     chunks = sum(-(-k.rect.height * k.rect.width // 4096) for k in new)
     assert len(fake.grids) - before <= chunks  # only tiles that were not cached ran queries
     assert all(k in window.scheduler.cache for k in tiles.fine)
