@@ -188,16 +188,21 @@ def _methods(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    header = f"{'method':<9} {'name':<9} {'status':<44} {'encoder':<14} {'params':>11}"
+    header = f"{'method':<9} {'name':<9} {'weights':<13} {'status':<40} {'encoder':<14} {'params':>11}"
     print(header)
     print("-" * len(header))
     for r in rows:
         status = "available" if r["available"] else f"unavailable: {r['reason']}"
         params = f"{r['parameters']:,}" if r["parameters"] else "-"
-        print(f"{r['method']:<9} {r['display_name']:<9} {status[:44]:<44} {r['encoder'] or '-':<14} {params:>11}")
-    print()
+        print(f"{r['method']:<9} {r['display_name']:<9} {r['source']:<13} {status[:40]:<40} "
+              f"{r['encoder'] or '-':<14} {params:>11}")
+    print("\nWeights (official: the authors'; trained here: by ZoomSR's recipes):")
     for r in rows:
-        print(f"{r['display_name']}: {r['paper']}")
+        if r["source"] != "built in":
+            print(f"  {r['display_name']}: {r['provenance']}")
+    print("\nPapers:")
+    for r in rows:
+        print(f"  {r['display_name']}: {r['paper']}")
     return 0
 
 
@@ -217,7 +222,8 @@ def _describe(name: str) -> dict[str, Any]:
     model = build(status.info.arch, config)
     return {
         "method": name, "display_name": status.info.display_name, "available": status.available,
-        "reason": status.reason, "checkpoint": str(status.checkpoint) if status.checkpoint else None,
+        "reason": status.reason, "source": status.source, "provenance": status.provenance,
+        "checkpoint": str(status.checkpoint) if status.checkpoint else None,
         "encoder": model.config().get("encoder"),
         "parameters": sum(p.numel() for p in model.parameters()),
         "paper": status.info.paper,

@@ -89,6 +89,10 @@ def default_checkpoint(name: str) -> Path | None:
     return None
 
 
+#: where a method's weights come from (``MethodStatus.source``)
+SOURCES = ("official", "trained here", "imported", "built in", "none")
+
+
 @dataclass(frozen=True)
 class MethodStatus:
     info: MethodInfo
@@ -96,6 +100,39 @@ class MethodStatus:
     reason: str
     checkpoint: Path | None = None
     meta: dict[str, Any] | None = None
+
+    @property
+    def source(self) -> str:
+        """One of ``SOURCES``: the authors' weights, ZoomSR's training, a user's import …"""
+        if not self.info.needs_weights:
+            return "built in"
+        if not self.available:
+            return "none"
+        kind = ((self.meta or {}).get("provenance") or {}).get("kind")
+        return {"official": "official", "imported": "imported"}.get(kind, "trained here")
+
+    @property
+    def provenance(self) -> str:
+        """One line for people: whose weights, trained on what (or why there are none)."""
+        if self.source == "built in":
+            return "no weights: a fixed interpolation"
+        if self.source == "none":
+            return self.reason
+        provenance = (self.meta or {}).get("provenance") or {}
+        if provenance.get("summary"):
+            licence = provenance.get("licence")
+            return provenance["summary"] + (f" ({licence})" if licence else "")
+        recipe = (self.meta or {}).get("training", {}).get("recipe_name")
+        return f"trained by ZoomSR (recipe {recipe})" if recipe else "trained weights of unknown origin"
+
+    @property
+    def licence_file(self) -> Path | None:
+        """The licence notice shipped beside the checkpoint, if it names one that exists."""
+        name = ((self.meta or {}).get("provenance") or {}).get("licence_file")
+        if not name or self.checkpoint is None:
+            return None
+        path = self.checkpoint.parent / Path(name).name
+        return path if path.is_file() else None
 
 
 def method_status(name: str, checkpoint: str | os.PathLike | None = None) -> MethodStatus:

@@ -16,3 +16,17 @@ def shared_data() -> Path:
     if not root.is_dir():
         pytest.skip(f"shared data not found at {root} (set ZOOMSR_DATA to the data folder)")
     return root
+
+
+@pytest.fixture(autouse=True)
+def user_checkpoints(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty user checkpoint folder: the user's own weights never change a test."""
+    folder = tmp_path_factory.mktemp("user-checkpoints")
+    monkeypatch.setenv("ZOOMSR_CHECKPOINTS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def no_weights(user_checkpoints: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No checkpoint anywhere, not even the shipped ones: every weighted method is unavailable."""
+    monkeypatch.setattr("sr_core.registry.checkpoints_dir", lambda: user_checkpoints)

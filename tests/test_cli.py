@@ -70,7 +70,7 @@ def test_upscale_to_width_keeps_aspect(tmp_path, photo):
     assert Image.open(out).size == (45, 36)
 
 
-def test_method_without_weights_is_refused(tmp_path, photo, capsys):
+def test_method_without_weights_is_refused(tmp_path, photo, capsys, no_weights):
     out = tmp_path / "x.png"
     assert main(["upscale", str(photo), "-o", str(out), "--scale", "2", "--method", "liif"]) == 2
     assert "no trained weights" in capsys.readouterr().err
@@ -181,3 +181,12 @@ def test_several_inputs_need_a_folder(tmp_path, photo, capsys):
     assert main(["upscale", str(photo), str(photo), "-o", str(tmp_path / "dup"), "--scale", "2",
                  "--method", "bicubic"]) == 2  # the same name twice would overwrite
     assert not (tmp_path / "o.png").exists() and not (tmp_path / "dup").exists()
+
+
+def test_upscale_uses_the_shipped_liif_by_default(tmp_path, photo, capsys):
+    out = tmp_path / "x.png"
+    assert main(["upscale", str(photo), "-o", str(out), "--scale", "2"]) == 0
+    assert "liif" in capsys.readouterr().out
+    bicubic = tmp_path / "b.png"
+    assert main(["upscale", str(photo), "-o", str(bicubic), "--scale", "2", "--method", "bicubic"]) == 0
+    assert not np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(bicubic)))

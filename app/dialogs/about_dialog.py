@@ -1,4 +1,5 @@
-"""About ZoomSR: what it is, and every method with its paper and weight status."""
+"""About ZoomSR: what it is, every method with its paper and where its weights come from, and
+the licences of the shipped weights."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHeaderView,
     QLabel,
+    QPlainTextEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -48,7 +50,7 @@ class AboutDialog(QDialog):
             ok = status.available
             method.setIcon(qta.icon("mdi6.check-circle-outline" if ok else "mdi6.lock-outline",
                                     color=theme.ACCENT if ok else theme.MUTED))
-            weights = QTableWidgetItem(status.reason)
+            weights = QTableWidgetItem(f"{status.source}: {status.provenance}")
             weights.setToolTip(str(status.checkpoint or HOW_TO_GET_WEIGHTS))
             paper = QTableWidgetItem(info.paper)
             paper.setToolTip(info.paper)
@@ -64,6 +66,18 @@ class AboutDialog(QDialog):
         hint.setWordWrap(True)
         hint.setStyleSheet(f"color: {theme.MUTED.name()};")
         layout.addWidget(hint)
+        self.licences = QPlainTextEdit(licence_notices(provider), self)
+        self.licences.setReadOnly(True)
+        self.licences.setMaximumHeight(160)
+        layout.addWidget(QLabel("Licences of the shipped weights:", self))
+        layout.addWidget(self.licences)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+
+
+def licence_notices(provider: MethodProvider) -> str:
+    """The licence notices shipped beside the weights in use, one after the other."""
+    files = {status.licence_file for status in map(provider.status, provider.names())} - {None}
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in sorted(files)]
+    return "\n\n".join(texts) or "No third-party weights are in use."

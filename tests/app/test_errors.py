@@ -7,6 +7,7 @@ from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle
 
 from app.dialogs.about_dialog import AboutDialog
 from app.layers import Kind
+from app.method_provider import RegistryProvider
 from sr_core.checkpoints import CheckpointError
 from sr_core.registry import MissingWeightsError, install_official
 
@@ -88,5 +89,16 @@ def test_the_about_dialog_lists_papers_and_weight_status(qtbot):
     qtbot.addWidget(dialog)
     rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
     assert set(rows) == {"Bicubic", "LIIF", "FAKE"}
-    assert rows["LIIF"] == "no trained weights shipped yet" and rows["FAKE"] == "trained weights"
+    assert rows["LIIF"] == "none: no trained weights shipped yet"
+    assert rows["FAKE"] == "trained here: trained weights of unknown origin"
     assert "fake method" in dialog.table.item(2, 2).text()
+
+
+def test_the_about_dialog_shows_the_shipped_weights_and_their_licences(qtbot):
+    dialog = AboutDialog(RegistryProvider())
+    qtbot.addWidget(dialog)
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text() for r in range(dialog.table.rowCount())}
+    assert rows["LIIF"].startswith("official: the LIIF authors' EDSR-baseline weights, trained on DIV2K")
+    notices = dialog.licences.toPlainText()
+    assert "Copyright (c) 2020, Yinbo Chen" in notices and "Copyright (c) 2024, pifroggi" in notices
+    assert "BSD 3-Clause License" in notices

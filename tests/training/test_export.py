@@ -84,6 +84,13 @@ def test_cli_train_list_and_reproduce(tiny_raw: Callable, tmp_path: Path, capsys
     monkeypatch.setitem(cli.SHIPPED_RECIPES, "liif", str(config))
     monkeypatch.setattr(cli, "checkpoints_dir", lambda: installed)
     monkeypatch.chdir(tmp_path)
+    # the shipped LIIF is the authors': reproduce explains, and trains ours only into --out
+    assert cli.main(["reproduce", "liif", "--device", "cpu", "--no-progress"]) == 2
+    assert "python -m training official liif" in capsys.readouterr().err and not installed.exists()
+    assert cli.main(["reproduce", "liif", "--out", str(tmp_path / "ours"), "--device", "cpu", "--no-progress"]) == 0
+    assert read_metadata(tmp_path / "ours" / "liif.safetensors")["provenance"]["kind"] == "zoomsr"
+    assert not installed.exists()
+    monkeypatch.delitem(cli.OFFICIAL, "liif")  # a method whose shipped weights are ZoomSR's
     assert cli.main(["reproduce", "liif", "--max-steps", "2", "--device", "cpu"]) == 2
     assert not installed.exists()
     assert cli.main(["reproduce", "liif", "--device", "cpu", "--no-progress"]) == 0

