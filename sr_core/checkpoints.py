@@ -1,7 +1,9 @@
 """Checkpoints: safetensors weights with ZoomSR's JSON metadata in the header.
 
 One self-describing file per checkpoint: the tensors, plus under the header key ``zoomsr``
-a JSON object ``{"format", "method", "arch", "config", "trained", "training", "metrics"}``.
+a JSON object ``{"format", "method", "arch", "config", "trained", "provenance", "training",
+"metrics"}``; ``provenance`` says whose weights they are (``kind``: ``official``, ``zoomsr`` or
+``imported``, and a one-line ``summary``).
 Official ``.pth`` files of LIIF / LTE / CLIT are imported through
 ``torch.load(weights_only=True)``; no other pickle is ever read.
 """
@@ -10,20 +12,33 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import safe_open, save_file
 
 from sr_core.architectures import ARCHITECTURES, build
+from sr_core.checkpoint_schema import (
+    SchemaError,
+    check_finite,
+    check_metadata,
+    check_state_header,
+    expected_state,
+    first_line,
+    load_checked,
+    short_repr,
+)
 from sr_core.files import atomic_target
 from sr_core.methods.base import SRMethod
 
 FORMAT = "zoomsr-checkpoint/1"
 #: official model names → our architectures (official code bases that published weights)
 OFFICIAL_NAMES = {"liif": "liif", "lte": "lte", "clit": "clit"}
+#: safetensors dtype names of the floating-point tensors a checkpoint may hold
+_DTYPES = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32, "F64": torch.float64}
 
 
 class CheckpointError(ValueError):
@@ -48,7 +63,7 @@ def save(path: str | os.PathLike, model: SRMethod, meta: dict[str, Any], *,
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """The JSON metadata of a checkpoint, without loading its weights."""
+    """The checked JSON metadata of a checkpoint, without loading its weights."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
@@ -56,74 +71,82 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get("zoomsr")
     except (SafetensorError, OSError, ValueError) as err:
-        raise CheckpointError(f"{path.name} is not a readable safetensors checkpoint ({err}). "
+        raise CheckpointError(f"{path.name} is not a readable safetensors checkpoint ({first_line(err)}). "
                               "Official .pth files must be imported first (see README).") from err
     if raw is None:
         raise CheckpointError(f"{path.name} is a safetensors file without ZoomSR metadata")
     try:
         meta = json.loads(raw)
-    except json.JSONDecodeError as err:
-        raise CheckpointError(f"{path.name}: its metadata is not valid JSON ({err})") from err
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path.name}: unsupported checkpoint format {meta.get('format')!r}")
-    if meta.get("arch") not in ARCHITECTURES:
-        raise CheckpointError(f"{path.name}: unknown architecture {meta.get('arch')!r}")
-    return meta
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise CheckpointError(f"{path.name}: its metadata is not valid JSON ({first_line(err)})") from None
+    try:
+        return check_metadata(meta, FORMAT)
+    except SchemaError as err:
+        raise CheckpointError(f"{path.name}: {err}") from None
 
 
 def load(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> tuple[SRMethod, dict[str, Any]]:
-    """Build the model a checkpoint describes and load its weights (float32)."""
+    """Build the model a checkpoint describes and load its weights (float32).
+
+    The metadata, the model's size and every tensor's name, shape and dtype are checked
+    before the model is built; each tensor's values (finite) before it is used.
+    """
     path = Path(path)
     meta = read_metadata(path)
     try:
-        model = build(meta["arch"], meta["config"])
-    except (TypeError, ValueError, KeyError) as err:
-        raise CheckpointError(f"{path.name}: its configuration cannot be built ({err})") from err
-    try:
-        tensors = load_file(str(path))
-    except (SafetensorError, OSError) as err:
-        raise CheckpointError(f"{path.name}: its weights cannot be read ({err})") from err
-    _load_state(model, tensors, path.name)
+        expected = expected_state(meta["arch"], meta["config"])
+        with safe_open(str(path), framework="pt") as f:
+            names = f.keys()
+            check_state_header(expected, {k: (f.get_slice(k).get_shape(), _DTYPES.get(f.get_slice(k).get_dtype()))
+                                          for k in names})
+            model = build(meta["arch"], meta["config"])
+            state = model.state_dict()
+            with torch.no_grad():
+                for key in names:
+                    tensor = f.get_tensor(key)
+                    check_finite(key, tensor)
+                    state[key].copy_(tensor)
+    except SchemaError as err:
+        raise CheckpointError(f"{path.name}: {err}") from None
+    except (SafetensorError, OSError, ValueError) as err:
+        raise CheckpointError(f"{path.name}: its weights cannot be read ({first_line(err)})") from None
     return model.to(device), meta
 
 
 def import_official(pth: str | os.PathLike) -> tuple[SRMethod, dict[str, Any]]:
     """Model and metadata from an official LIIF / LTE / CLIT ``.pth`` (weights only)."""
     pth = Path(pth)
+    if not pth.is_file():
+        raise CheckpointError(f"{pth}: no such file")
     try:
         obj = torch.load(pth, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(f"{pth.name} is refused: it is not weights only (reading it would "
+                              "need a full unpickler, which can run code)") from None
     except Exception as err:  # noqa: BLE001 - any failure means "not a safe official checkpoint"
-        raise CheckpointError(f"{pth.name} is not an official checkpoint that can be read safely "
-                              f"(weights only; nothing else is ever unpickled): {err}") from err
+        raise CheckpointError(f"{pth.name} is not a readable PyTorch checkpoint ({first_line(err)})") from None
     try:
         spec = obj["model"]
         name, args, sd = spec["name"], spec["args"], spec["sd"]
-    except (KeyError, TypeError) as err:
+    except (KeyError, TypeError, IndexError) as err:
         raise CheckpointError(f"{pth.name}: expected {{'model': {{'name', 'args', 'sd'}}}}") from err
-    if name not in OFFICIAL_NAMES:
-        raise CheckpointError(f"{pth.name}: model {name!r} is not importable "
+    if not isinstance(name, str) or name not in OFFICIAL_NAMES:
+        raise CheckpointError(f"{pth.name}: model {short_repr(name)} is not importable "
                               f"(supported: {', '.join(OFFICIAL_NAMES)})")
+    if not isinstance(args, dict) or not isinstance(sd, dict):
+        raise CheckpointError(f"{pth.name}: its 'args' and 'sd' must be dictionaries")
     arch = OFFICIAL_NAMES[name]
     try:
         config, state = ARCHITECTURES[arch].from_official(args, sd)
+        expected_state(arch, config)
         model = build(arch, config)
-    except (KeyError, TypeError, ValueError) as err:
-        raise CheckpointError(f"{pth.name}: unsupported {name} configuration ({err})") from err
-    _load_state(model, state, pth.name)
+        load_checked(model, state)
+    except SchemaError as err:
+        raise CheckpointError(f"{pth.name}: {err}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+        raise CheckpointError(f"{pth.name}: unsupported {name} configuration ({first_line(err)})") from None
+    epoch = obj.get("epoch") if isinstance(obj, dict) else None
     meta = {"method": arch, "trained": True,
             "training": {"source": f"official {name} checkpoint {pth.name}",
-                         "epoch": obj.get("epoch") if isinstance(obj, dict) else None}}
+                         "epoch": epoch if type(epoch) is int else None}}
     return model, meta
-
-
-def _load_state(model: SRMethod, tensors: dict[str, torch.Tensor], name: str) -> None:
-    own = model.state_dict()
-    missing = sorted(set(own) - set(tensors))
-    unexpected = sorted(set(tensors) - set(own))
-    wrong = sorted(k for k in set(own) & set(tensors) if own[k].shape != tensors[k].shape)
-    if missing or unexpected or wrong:
-        parts = [f"{label}: {', '.join(keys[:5])}{' …' if len(keys) > 5 else ''}"
-                 for label, keys in (("missing", missing), ("unexpected", unexpected),
-                                     ("wrong shape", wrong)) if keys]
-        raise CheckpointError(f"{name} does not match its architecture ({'; '.join(parts)})")
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in tensors.items()})

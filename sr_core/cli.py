@@ -214,12 +214,16 @@ def _method_names() -> list[str]:
 
 def _describe(name: str) -> dict[str, Any]:
     """One row of ``methods``: status, encoder and parameter count of the (default) model."""
+    import torch
+
     from sr_core.architectures import build
     from sr_core.registry import method_status
 
     status = method_status(name)
-    config = (status.meta or {}).get("config") or {}
-    model = build(status.info.arch, config)
+    meta = status.meta or {}
+    config = (meta.get("config") or {}) if meta.get("arch") == status.info.arch else {}
+    with torch.device("meta"):  # sizes only: the (checked) configuration allocates nothing
+        model = build(status.info.arch, config)
     return {
         "method": name, "display_name": status.info.display_name, "available": status.available,
         "reason": status.reason, "source": status.source, "provenance": status.provenance,
