@@ -11,10 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sr_core.arg_types import OneLineParser, bounded_int, finite_float
+from sr_core.logs import log, unexpected
+
 if TYPE_CHECKING:
     from sr_core.render import Renderer
 
 COMMANDS = ("upscale", "methods", "import")
+#: the largest --scale (the viewer's largest zoom) and output side
+MAX_SCALE = 64
+MAX_SIDE = 1_000_000
 #: refuse outputs larger than this (held in memory as 8- or 16-bit levels: 1.2 or 2.4 GB)
 MAX_OUTPUT_PIXELS = 400_000_000
 #: output rows rendered at a time (bounds the float memory of a render)
@@ -22,7 +28,7 @@ STRIP_ROWS = 256
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="zoomsr", description="ZoomSR command-line tools.")
+    parser = OneLineParser(prog="zoomsr", description="ZoomSR command-line tools.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     up = sub.add_parser("upscale", help="upscale image files (or folders of them) with one method")
@@ -31,10 +37,11 @@ def main(argv: list[str]) -> int:
                     help="output PNG for one input file; otherwise a folder, which gets "
                          "NAME-METHOD.png for every input image")
     size = up.add_mutually_exclusive_group(required=True)
-    size.add_argument("--scale", type=float, help="scale factor, e.g. 3.5")
-    size.add_argument("--width", type=int, help="output width (height follows the aspect ratio "
-                      "unless --height is given too)")
-    up.add_argument("--height", type=int, help="output height")
+    size.add_argument("--scale", type=finite_float(0, MAX_SCALE, low_open=True),
+                      help="scale factor, e.g. 3.5")
+    size.add_argument("--width", type=bounded_int(1, MAX_SIDE), help="output width (height follows "
+                      "the aspect ratio unless --height is given too)")
+    up.add_argument("--height", type=bounded_int(1, MAX_SIDE), help="output height")
     up.add_argument("--method", default="liif", help="method name (see 'methods')")
     up.add_argument("--checkpoint", type=Path, help="weights to use instead of the default")
     up.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
@@ -53,11 +60,15 @@ def main(argv: list[str]) -> int:
     try:
         return {"upscale": _upscale, "methods": _methods, "import": _import}[args.command](args)
     except UserError as err:
+        log.info("%s: %s", args.command, err)
         print(f"error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into a reader that stopped early, e.g. `head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as err:  # noqa: BLE001 - a bug or no memory left: one line, the rest in the log
+        print(f"error: {unexpected(err, f'{args.command} failed')}", file=sys.stderr)
+        return 1
 
 
 class UserError(Exception):
@@ -67,11 +78,13 @@ class UserError(Exception):
 def _upscale(args: argparse.Namespace) -> int:
     from sr_core.checkpoints import CheckpointError
     from sr_core.devices import resolve_device, resolve_precision
-    from sr_core.registry import MissingWeightsError, load_method
+    from sr_core.registry import MissingWeightsError, get_info, load_method
     from sr_core.render import Renderer
 
     jobs = _upscale_jobs(args.input, args.output, args.method)
     try:
+        if args.checkpoint is not None and not get_info(args.method).needs_weights:
+            raise UserError(f"{args.method} has no weights; --checkpoint does not apply to it")
         device = resolve_device(args.device)
         dtype = resolve_precision(args.precision, device)
         model, _ = load_method(args.method, args.checkpoint, device=device)
@@ -88,7 +101,7 @@ def _upscale(args: argparse.Namespace) -> int:
         except UserError as err:
             if len(jobs) == 1:
                 raise
-            print(f"error: {src.name}: {err} (skipped)", file=sys.stderr)
+            print(f"error: {err} (skipped{'' if src.name in str(err) else ' ' + src.name})", file=sys.stderr)
             failed += 1
     if failed:
         print(f"{failed} of {len(jobs)} images failed", file=sys.stderr)
@@ -101,15 +114,21 @@ def _upscale_jobs(inputs: list[Path], output: Path, method: str) -> list[tuple[P
     An output with a file ending (and not an existing folder) is a file; anything else a folder.
     """
     from sr_core.imaging import list_images
+    from sr_core.outputs import OutputError, check_folder, check_output_file
 
     if output.suffix and not output.is_dir():
         if output.suffix.lower() != ".png":
             raise UserError(f"{output.name}: only PNG output is supported")
         if len(inputs) > 1 or inputs[0].is_dir():
             raise UserError(f"{output.name}: several images go into a folder; give a folder as -o")
+        try:
+            check_output_file(output, inputs)
+        except OutputError as err:
+            raise UserError(str(err)) from None
         return [(inputs[0], output)]
-    if output.is_file():
-        raise UserError(f"{output}: is a file; give a folder as -o for several images")
+    if output.exists() and not output.is_dir():
+        kind = "a file" if output.is_file() else "not a folder"
+        raise UserError(f"{output}: is {kind}; give a folder as -o for several images")
     files = []
     for path in inputs:
         if path.is_dir():
@@ -122,7 +141,12 @@ def _upscale_jobs(inputs: list[Path], output: Path, method: str) -> list[tuple[P
     targets = [output / f"{f.stem}-{method}.png" for f in files]
     if len(set(targets)) < len(targets):
         raise UserError("two inputs share a name; upscale them into separate folders")
-    output.mkdir(parents=True, exist_ok=True)
+    try:
+        check_folder(output, create=True)
+        for target in targets:
+            check_output_file(target, files)
+    except OutputError as err:
+        raise UserError(str(err)) from None
     return list(zip(files, targets))
 
 
@@ -130,15 +154,18 @@ def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namesp
     """Render ``src`` in strips of rows into integer levels and write ``dst``."""
     from tqdm import tqdm
 
-    from sr_core.imaging import ImageLoadError, load_image, save_png, to_levels
+    from sr_core.imaging import ImageLoadError, image_size, load_image, save_png, to_levels
     from sr_core.methods.bicubic import Bicubic
     from sr_core.render import Rect, RenderCancelled, Renderer, RenderError, SourceImage
 
     try:
-        image = load_image(src)
+        width, height = image_size(src)
+        out_h, out_w = _target_size(height, width, args)
+        # below ×1 the output is a downscale: decode no more than twice its size (memory
+        # follows the output, not the file)
+        image = load_image(src, levels=True, least=(2 * out_h, 2 * out_w))
     except ImageLoadError as err:
         raise UserError(str(err)) from err
-    out_h, out_w = _target_size(image.height, image.width, args)
     bits = args.bits or image.bit_depth
     source = SourceImage(image.pixels)
     mask = None if image.alpha is None else SourceImage(np.repeat(image.alpha[..., None], 3, axis=2))
@@ -159,7 +186,10 @@ def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namesp
                 bar.update(strip.bottom * out_w - bar.n)
     except (RenderError, RenderCancelled) as err:
         raise UserError(str(err)) from err
-    save_png(dst, rgb, bits=bits, alpha=alpha)
+    try:
+        save_png(dst, rgb, bits=bits, alpha=alpha)
+    except OSError as err:
+        raise UserError(f"{dst}: cannot be written ({err.strerror or err})") from None
     print(f"wrote {dst} ({out_w}×{out_h}, {args.method})")
 
 
@@ -169,8 +199,6 @@ def _target_size(lr_h: int, lr_w: int, args: argparse.Namespace) -> tuple[int, i
     if args.scale is not None:
         if args.height is not None:
             raise UserError("give either --scale or --width/--height, not both")
-        if not 0 < args.scale <= 64:
-            raise UserError("--scale must be in (0, 64]")
         out_h, out_w = output_size(lr_h, lr_w, args.scale)
     else:
         out_w = args.width
@@ -237,11 +265,17 @@ def _describe(name: str) -> dict[str, Any]:
 
 def _import(args: argparse.Namespace) -> int:
     from sr_core.checkpoints import CheckpointError
+    from sr_core.outputs import check_output_file
     from sr_core.registry import get_info, install_official
 
     try:
+        if args.output is not None:
+            check_output_file(args.output, [args.pth])
         out = install_official(args.pth, args.method, args.output)
-    except (ValueError, CheckpointError) as err:
+    except (ValueError, CheckpointError) as err:  # OutputError is a ValueError
         raise UserError(str(err)) from err
+    except OSError as err:
+        raise UserError(f"{args.output or 'the user checkpoint folder'}: cannot be written "
+                        f"({err.strerror or err})") from None
     print(f"imported {args.pth.name} as {get_info(args.method).display_name} → {out}")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import struct
 import threading
 import zlib
@@ -44,7 +45,8 @@ class ImageLoadError(ValueError):
 
 @dataclass(frozen=True)
 class LoadedImage:
-    """A decoded image: RGB float32 pixels in [0, 1] (H×W×3) and optional alpha (H×W)."""
+    """A decoded image: RGB pixels (H×W×3; float32 in [0, 1], or uint8 levels when loaded with
+    ``levels``) and optional float32 alpha (H×W)."""
 
     pixels: np.ndarray
     alpha: np.ndarray | None
@@ -62,42 +64,83 @@ class LoadedImage:
         return int(self.pixels.shape[1])
 
 
-def _read_source(source: str | os.PathLike | bytes | BinaryIO) -> tuple[bytes, str | None, str]:
-    """(file bytes, path or None, display name)."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), None, "<image data>"
+#: the formats ``load_image`` reads, by their first bytes (nothing else is even parsed)
+_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
+               (b"GIF89a", "GIF"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"BM", "BMP"))
+#: EXIF orientation → the transposition that displays the stored pixels upright
+_ORIENTATIONS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                 4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+                 8: Image.Transpose.ROTATE_90}
+_UNKNOWN = "not a recognised image format (or the file is damaged). Use a PNG, JPEG, WebP, TIFF or BMP image."
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The image format its first 12 bytes identify (PNG, JPEG, GIF, TIFF, BMP, WEBP), or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return next((fmt for magic, fmt in _SIGNATURES if head.startswith(magic)), None)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where the encoded image is: a regular file, or bytes in memory."""
+
+    name: str
+    path: str | None
+    data: bytes | None
+    format: str
+
+    def open(self) -> str | BinaryIO:
+        """What ``Image.open`` takes: the path (Pillow then closes the file) or the bytes."""
+        return io.BytesIO(self.data) if self.data is not None else str(self.path)
+
+
+def _read_source(source: str | os.PathLike | bytes | BinaryIO) -> _Source:
+    """Identify the image: a regular file (never a FIFO or device) whose first bytes are a format's."""
     if isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         name = Path(path).name or path
         try:
-            return Path(path).read_bytes(), path, name
+            info = os.stat(path)  # before open(): opening a FIFO would wait for a writer
+            if stat.S_ISDIR(info.st_mode):
+                raise ImageLoadError(f"{name}: is a folder, not an image file.")
+            if not stat.S_ISREG(info.st_mode):
+                raise ImageLoadError(f"{name}: is not a regular file (a pipe, device or socket); "
+                                     "open an image file.")
+            with open(path, "rb") as f:
+                head = f.read(16)
         except FileNotFoundError:
             raise ImageLoadError(f"{name}: file not found. Check the path ({path}).") from None
-        except IsADirectoryError:
-            raise ImageLoadError(f"{name}: is a folder, not an image file.") from None
         except OSError as exc:
             raise ImageLoadError(
                 f"{name}: cannot be read ({exc.strerror or exc}). Check permissions and the disk."
             ) from exc
-    name = str(getattr(source, "name", "<stream>"))
-    return source.read(), None, name
+        data = None
+    else:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            data, path, name = bytes(source), None, "<image data>"
+        else:
+            data, path, name = source.read(), None, str(getattr(source, "name", "<stream>"))
+        head = data[:16]
+    fmt = sniff_format(head)
+    if fmt is None:
+        raise ImageLoadError(f"{name}: {_UNKNOWN}")
+    return _Source(name, path, data, fmt)
 
 
-def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
+def _open(source: _Source, max_pixels: int) -> Image.Image:
     """Open (header only) with our own size limit in place of Pillow's global bomb check."""
     with _OPEN_LOCK:  # Pillow's limit is global: lift it only for this call, then restore
         saved = Image.MAX_IMAGE_PIXELS
         Image.MAX_IMAGE_PIXELS = None
         try:
-            im = Image.open(io.BytesIO(data))
+            im = Image.open(source.open(), formats=[source.format])
         except UnidentifiedImageError:
-            raise ImageLoadError(
-                f"{name}: not a recognised image format (or the file is damaged). "
-                "Use a PNG, JPEG, WebP, TIFF or BMP image."
-            ) from None
+            raise ImageLoadError(f"{source.name}: {_UNKNOWN}") from None
         except _DECODE_ERRORS as exc:
             raise ImageLoadError(
-                f"{name}: the file is truncated or corrupt ({exc}). Re-export or re-download it."
+                f"{source.name}: the file is truncated or corrupt ({exc}). Re-export or re-download it."
             ) from exc
         finally:
             Image.MAX_IMAGE_PIXELS = saved
@@ -105,11 +148,44 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
     if width * height > max_pixels:
         im.close()
         raise ImageLoadError(
-            f"{name}: {width}×{height} = {width * height:,} pixels exceeds the limit of "
+            f"{source.name}: {width}×{height} = {width * height:,} pixels exceeds the limit of "
             f"{max_pixels:,} pixels. Downscale the image first, or raise the limit if you "
             "trust the file."
         )
     return im
+
+
+def _orientation(im: Image.Image) -> int:
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return value if value in _ORIENTATIONS else 1
+
+
+def image_size(source: str | os.PathLike | bytes | BinaryIO, *,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """(width, height) as displayed (EXIF orientation applied), from the header alone."""
+    with _open(_read_source(source), max_pixels) as im:
+        width, height = im.size
+        return (height, width) if _orientation(im) >= 5 else (width, height)
+
+
+def _reduced(im: Image.Image, least: tuple[int, int] | None, swap: bool) -> Image.Image:
+    """``im`` decoded at a fraction of its size that still has ``least`` (height, width) pixels
+    (JPEG: decoded scaled by ``draft``; others: ``reduce``, box filter), else ``im`` as it is."""
+    if least is None:
+        return im
+    need_h, need_w = least[::-1] if swap else least
+    factor = min(im.height // max(1, need_h), im.width // max(1, need_w))
+    if factor < 2:
+        return im
+    if im.format == "JPEG" and im.mode in ("RGB", "L", "CMYK"):
+        im.draft(im.mode, (-(-im.width // factor), -(-im.height // factor)))
+        factor = min(im.height // max(1, need_h), im.width // max(1, need_w))
+    if factor < 2 or im.mode not in ("L", "LA", "RGB", "RGBA", "I", "F", "CMYK"):
+        return im
+    return im.reduce(factor)
 
 
 def _srgb(im: Image.Image) -> Image.Image:
@@ -135,22 +211,26 @@ def _normalised(arr: np.ndarray, maximum: float) -> np.ndarray:
     return np.clip(out, 0.0, 1.0, out=out)
 
 
-def _gray_arrays(im: Image.Image) -> tuple[np.ndarray, int]:
-    """One-channel modes ('1', L, I;16*, I, F) as H×W float32 in [0, 1] and their bit depth."""
+def _gray_arrays(im: Image.Image, levels: bool) -> tuple[np.ndarray, int]:
+    """One-channel modes ('1', L, I;16*, I, F) as H×W float32 in [0, 1] (8-bit ones as uint8
+    with ``levels``) and their bit depth."""
     if im.mode == "1":
         im = im.convert("L")
     arr = np.asarray(im)
     if im.mode == "L":
-        return _normalised(arr, 255.0), 8
-    if im.mode == "F":  # float data: [0, 1] if it fits, else assume an 8- or 16-bit range
-        peak = float(np.nanmax(arr)) if arr.size else 0.0
+        return (arr if levels else _normalised(arr, 255.0)), 8
+    if im.mode == "F":  # float data: [0, 1] if it fits, else an 8- or 16-bit range
+        finite = np.isfinite(arr)
+        peak = float(np.max(arr, where=finite, initial=0.0))
         scale = 1.0 if peak <= 1.0 else 255.0 if peak <= 255.0 else 65535.0
-        return np.nan_to_num(_normalised(arr, scale)), 16
+        # explicitly: NaN is black, +Inf white, -Inf black (the clip maps ±Inf, NaN stays NaN)
+        return np.nan_to_num(_normalised(arr, scale), nan=0.0), 16
     return _normalised(arr, 65535.0), 16  # I;16, I;16B, I;16L, I
 
 
-def _colour_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bool, int]:
-    """(H×W×3 pixels, H×W alpha or None, grayscale, bit depth) of an oriented Pillow image."""
+def _colour_arrays(im: Image.Image, levels: bool) -> tuple[np.ndarray, np.ndarray | None, bool, int]:
+    """(H×W×3 pixels, H×W alpha or None, grayscale, bit depth) of an oriented Pillow image;
+    8-bit pixels stay uint8 with ``levels``."""
     mode = im.mode
     if mode in ("P", "PA"):
         im = im.convert("RGBA" if mode == "PA" or "transparency" in im.info else "RGB")
@@ -161,66 +241,77 @@ def _colour_arrays(im: Image.Image) -> tuple[np.ndarray, np.ndarray | None, bool
         alpha = _normalised(np.asarray(im.getchannel("A")), 255.0)
         im = im.convert("RGB" if im.mode == "RGBA" else "L")
     if im.mode in ("RGB", "CMYK"):
-        return _normalised(np.asarray(_srgb(im)), 255.0), alpha, False, 8
+        rgb = np.asarray(_srgb(im))
+        return (rgb if levels else _normalised(rgb, 255.0)), alpha, False, 8
     if im.mode in ("1", "L", "I", "F") or im.mode.startswith("I;16"):
-        gray, bits = _gray_arrays(im)
+        gray, bits = _gray_arrays(im, levels)
         return np.repeat(gray[..., None], 3, axis=2), alpha, True, bits
     raise ImageLoadError(f"unsupported colour mode {mode!r}")
 
 
-def _decode_raw(data: bytes, rawmode: str) -> np.ndarray:
+def _decode_raw(source: _Source, rawmode: str) -> np.ndarray:
     """Decode a PNG with Pillow, unpacking its scanlines with ``rawmode`` (oriented, uint16)."""
-    with Image.open(io.BytesIO(data)) as im:
+    with Image.open(source.open(), formats=["PNG"]) as im:
         im.tile = [(*im.tile[0][:3], rawmode)]  # (codec, extents, offset, args)
         return np.asarray(ImageOps.exif_transpose(im), dtype=np.uint16)
 
 
-def _png16(data: bytes, rawmode: str) -> tuple[np.ndarray, np.ndarray | None]:
+def _png16(source: _Source, rawmode: str) -> tuple[np.ndarray, np.ndarray | None]:
     """16-bit colour or gray+alpha PNG at full precision (Pillow alone keeps only 8 bits)."""
     if rawmode == "LA;16B":  # 4 bytes per pixel: the 8-bit RGBA unpacker passes them through
-        raw = _decode_raw(data, "RGBA")
+        raw = _decode_raw(source, "RGBA")
         words = (raw[..., 0::2] << 8) | raw[..., 1::2]  # gray, alpha
     else:  # unpacking as little-endian picks the low byte of each big-endian sample
-        high = _decode_raw(data, rawmode)
-        words = (high << 8) | _decode_raw(data, rawmode.replace(";16B", ";16L"))
+        high = _decode_raw(source, rawmode)
+        words = (high << 8) | _decode_raw(source, rawmode.replace(";16B", ";16L"))
     values = _normalised(words, 65535.0)
     colour, alpha = (values, None) if rawmode == "RGB;16B" else (values[..., :-1], values[..., -1])
     return np.repeat(colour, 3 // colour.shape[2], axis=2), alpha
 
 
 def load_image(
-    source: str | os.PathLike | bytes | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS
+    source: str | os.PathLike | bytes | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+    levels: bool = False, least: tuple[int, int] | None = None,
 ) -> LoadedImage:
     """Load any supported image as float32 RGB in [0, 1] plus optional alpha.
 
     Applies EXIF orientation and embedded ICC profiles (to sRGB, 8-bit sources only), keeps
     16-bit precision (grayscale and colour PNG), never premultiplies alpha. Raises
-    :class:`ImageLoadError` for missing, unreadable, truncated, unsupported or too large images.
+    :class:`ImageLoadError` for missing, unreadable, truncated, unsupported or too large images,
+    and for anything but a regular file whose first bytes name a supported format.
+
+    ``levels``: 8-bit images keep uint8 pixels (levels 0–255; no float copy of the image).
+    ``least``: (height, width) the caller needs at least; a larger image may be decoded
+    reduced by an integer factor (box filter) so that memory follows that size, not the file's.
     """
-    data, path, name = _read_source(source)
-    im = _open(data, name, max_pixels)
+    src = _read_source(source)
+    im = _open(src, max_pixels)
     mode = im.mode
     try:
         with im:
             rawmode = im.tile[0][3] if im.format == "PNG" and len(im.tile) == 1 else None
             if rawmode in _PNG16_RAWMODES:
-                pixels, alpha = _png16(data, rawmode)
+                pixels, alpha = _png16(src, rawmode)
                 grayscale, bits = rawmode == "LA;16B", 16
             else:
-                pixels, alpha, grayscale, bits = _colour_arrays(ImageOps.exif_transpose(im))
+                orientation = _orientation(im)
+                decoded = _reduced(im, least, swap=orientation >= 5)
+                if orientation != 1:
+                    decoded = decoded.transpose(_ORIENTATIONS[orientation])
+                pixels, alpha, grayscale, bits = _colour_arrays(decoded, levels)
     except ImageLoadError as exc:
-        raise ImageLoadError(f"{name}: {exc}. Convert the image to RGB PNG or JPEG.") from None
+        raise ImageLoadError(f"{src.name}: {exc}. Convert the image to RGB PNG or JPEG.") from None
     except _DECODE_ERRORS as exc:
         raise ImageLoadError(
-            f"{name}: the file is truncated or corrupt ({exc}). Re-export or re-download it."
+            f"{src.name}: the file is truncated or corrupt ({exc}). Re-export or re-download it."
         ) from exc
     return LoadedImage(
-        pixels=np.ascontiguousarray(pixels, dtype=np.float32),
+        pixels=np.ascontiguousarray(pixels, dtype=np.uint8 if pixels.dtype == np.uint8 else np.float32),
         alpha=None if alpha is None else np.ascontiguousarray(alpha, dtype=np.float32),
         bit_depth=bits,
         grayscale=grayscale,
         source_mode=mode,
-        path=path,
+        path=src.path,
     )
 
 

@@ -194,7 +194,7 @@ class Renderer:
         out = np.empty((rect.height, rect.width, 3), np.float32)
         done, total = 0, rect.height * rect.width
         with torch.inference_mode():
-            self._prefetch(image, out_h, out_w, rect)
+            self.prefetch(image, out_h, out_w, rect, cancel=cancel)
             for blk in rect.blocks(self.block):
                 _check(cancel)
                 fc = self._prepare(method, image, out_h, out_w, blk)
@@ -208,19 +208,24 @@ class Renderer:
                     if progress is not None:
                         progress(done, total)
                 rgb = denormalize(torch.cat(pieces, dim=1)[0]).reshape(blk.height, blk.width, 3)
+                if not bool(torch.isfinite(rgb).all()):  # would be written as black, silently
+                    raise RenderError(f"{method.arch} produced NaN or infinite values (damaged "
+                                      "weights, or an overflow in half precision); nothing was drawn")
                 out[blk.top - rect.top:blk.bottom - rect.top,
                     blk.left - rect.left:blk.right - rect.left] = rgb.cpu().numpy()
         return out
 
-    def _prefetch(self, image: SourceImage, out_h: int, out_w: int, rect: Rect) -> None:
+    def prefetch(self, image: SourceImage, out_h: int, out_w: int, rect: Rect, *,
+                 cancel: Cancel | None = None) -> None:
         """Encode and cache the LR features that rendering ``rect`` will read, all at once.
 
         The missing tiles are encoded together, in pieces of up to ``MAX_PIECE`` LR pixels a
-        side, so a multi-block render pays the encoder's halo once per piece instead of once
-        per block that finds tiles missing. Nothing happens below ×1, for methods without an
-        encoder, or when the features would fill more than half of the cache (they would
-        evict each other). (Prefetching a viewer's whole view this way was tried: it delays
-        the first visible tile ~3× for a few % on the last, see docs/BENCHMARKS.md.)
+        side (``cancel`` is checked between pieces), so a multi-block render pays the
+        encoder's halo once per piece instead of once per block that finds tiles missing.
+        Nothing happens below ×1, for methods without an encoder, or when the features would
+        fill more than half of the cache (they would evict each other). The viewer calls it
+        for the rest of a view once the first tile is there: tile by tile, the halo cost
+        more than the encoder's own work.
         """
         method = self.method
         if method.encoder is None or out_h < image.height or out_w < image.width:
@@ -235,7 +240,8 @@ class Renderer:
                    for tx in range(cols[0] // t, (cols[1] - 1) // t + 1)
                    if self.cache.get((image.key, ty, tx)) is None]
         if missing:
-            self._encode_tiles(method, image, missing)
+            with torch.inference_mode():
+                self._encode_tiles(method, image, missing, cancel)
 
     def forget(self, image: SourceImage) -> None:
         """Release the cached features of an image that is no longer shown."""
@@ -279,8 +285,8 @@ class Renderer:
         assert out is not None
         return out
 
-    def _encode_tiles(self, method: SRMethod, image: SourceImage,
-                      keys: list[tuple[int, int]]) -> dict[tuple[int, int], Tensor]:
+    def _encode_tiles(self, method: SRMethod, image: SourceImage, keys: list[tuple[int, int]],
+                      cancel: Cancel | None = None) -> dict[tuple[int, int], Tensor]:
         """Encode (and cache) the tiles ``keys`` and the others in their bounding box.
 
         The box is encoded in pieces of at most ``MAX_PIECE`` LR pixels a side, each with
@@ -295,6 +301,7 @@ class Renderer:
         out = {}
         for py in range(ty0, ty1, span):
             for px in range(tx0, tx1, span):
+                _check(cancel)
                 y0, y1 = py * t, min(min(py + span, ty1) * t, image.height)
                 x0, x1 = px * t, min(min(px + span, tx1) * t, image.width)
                 feat = self._encode(method, image, y0, y1, x0, x1)

@@ -1,9 +1,11 @@
 """Shared pytest fixtures; every test that touches Qt runs on the offscreen platform."""
 
 import os
+import tempfile
 from pathlib import Path
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"  # before anything imports Qt (no display in CI)
+os.environ.setdefault("ZOOMSR_LOG_DIR", tempfile.mkdtemp(prefix="zoomsr-test-logs-"))  # not ~
 
 import pytest  # noqa: E402
 

@@ -138,10 +138,16 @@ def test_upscale_keeps_alpha_and_16_bit_depth(tmp_path):
     assert load_image(out16).bit_depth == 16
 
 
-def test_bad_sizes_are_refused(tmp_path, photo, capsys):
-    out = str(tmp_path / "o.png")
-    assert main(["upscale", str(photo), "-o", out, "--scale", "0", "--method", "bicubic"]) == 2
-    assert main(["upscale", str(photo), "-o", out, "--scale", "3000", "--method", "bicubic"]) == 2
+@pytest.mark.parametrize("option", [["--scale", "0"], ["--scale", "3000"], ["--scale", "nan"],
+                                    ["--scale", "inf"], ["--width", "0"], ["--width", "-5"]])
+def test_bad_sizes_are_refused_when_parsed(tmp_path, photo, capsys, option):
+    with pytest.raises(SystemExit) as exit_:
+        main(["upscale", str(photo), "-o", str(tmp_path / "o.png"), *option, "--method", "bicubic"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and option[0] in err and err.count("\n") == 1
+
+
+def test_bad_output_name_is_refused(tmp_path, photo, capsys):
     assert main(["upscale", str(photo), "-o", str(tmp_path / "o.jpg"), "--scale", "2"]) == 2
     assert "PNG" in capsys.readouterr().err
 

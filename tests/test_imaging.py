@@ -1,6 +1,7 @@
 """Tests for image loading/saving; fixtures are generated with Pillow at test time."""
 
 import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -293,3 +294,60 @@ def test_natural_case_insensitive_order_of_images_only(tmp_path):
     names = [p.name for p in list_images(tmp_path)]
     assert names == ["IMG1.webp", "img2.JPG", "img02b.png", "Img3.tiff", "img10.png"]
     assert natural_key("a9") < natural_key("a10") < natural_key("B1")
+
+
+def test_non_regular_files_are_refused_before_reading(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)  # opening it for reading would wait for a writer forever
+    with pytest.raises(ImageLoadError, match="not a regular file"):
+        load_image(fifo)
+    with pytest.raises(ImageLoadError, match="not a regular file"):
+        load_image("/dev/zero")
+
+
+def test_unknown_formats_are_refused_from_their_first_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "big.png"
+    with open(path, "wb") as f:  # a sparse 30 GB file: reading it whole would exhaust memory
+        f.truncate(30 * 2**30)
+    with pytest.raises(ImageLoadError, match="not a recognised image"):
+        load_image(path)
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, "PPM")  # Pillow reads it, ZoomSR does not offer it
+    with pytest.raises(ImageLoadError, match="not a recognised image"):
+        load_image(buffer.getvalue())
+
+
+def test_float_image_with_non_finite_pixels() -> None:
+    values = np.full((4, 4), 0.5, np.float32)
+    values[0, 0], values[0, 1], values[0, 2] = np.inf, np.nan, -np.inf
+    buffer = io.BytesIO()
+    Image.fromarray(values, "F").save(buffer, "TIFF")
+    img = load_image(buffer.getvalue())
+    assert img.pixels[0, 0, 0] == 1 and img.pixels[0, 1, 0] == 0 and img.pixels[0, 2, 0] == 0
+    np.testing.assert_allclose(img.pixels[1:], 0.5)  # not divided by a peak of +Inf
+
+
+def test_levels_keep_8_bit_pixels_as_uint8() -> None:
+    rgb = np.random.default_rng(5).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    img = load_image(_png_bytes(Image.fromarray(rgb)), levels=True)
+    assert img.pixels.dtype == np.uint8 and np.array_equal(img.pixels, rgb)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_reduced_decoding_keeps_at_least_the_size_asked(fmt: str) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (800, 400), (40, 80, 120)).save(buffer, fmt)
+    assert imaging.image_size(buffer.getvalue()) == (800, 400)
+    img = load_image(buffer.getvalue(), least=(90, 110))
+    assert (img.height, img.width) == (100, 200)  # reduced 4×: 8× would be under 110 wide
+    np.testing.assert_allclose(img.pixels[50, 100] * 255, (40, 80, 120), atol=3)
+
+
+def test_reduced_decoding_follows_exif_orientation(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 800×400, displayed 400×800
+    path = tmp_path / "r.jpg"
+    Image.new("RGB", (800, 400)).save(path, "JPEG", exif=exif)
+    assert imaging.image_size(path) == (400, 800)
+    img = load_image(path, least=(200, 100))
+    assert (img.width, img.height) == (100, 200)
