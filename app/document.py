@@ -81,7 +81,7 @@ def _describe(image: LoadedImage) -> str:
 
 def open_document(path: str | Path) -> Document:
     """Load an image file; raises ``ImageLoadError`` with a readable message."""
-    image = load_image(path)
+    image = load_image(path, levels=True)  # 8-bit pixels go into the SourceImage without a float copy
     return Document(Path(path).name, str(path), SourceImage(image.pixels), _describe(image),
                     bit_depth=image.bit_depth, grayscale=image.grayscale)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 
@@ -32,24 +33,30 @@ def wait_until_final(window: MainWindow, timeout: float) -> bool:
                     timeout)
 
 
-def _load_error(window: MainWindow) -> str:
+def _load_error(window: MainWindow, timeout: float) -> str:
+    if window.loading:
+        return f"timed out after {timeout:g} s while opening the image"
     return "; ".join(window.messages.messages()) or "the image could not be opened"
+
+
+def _fail(text: str) -> None:
+    print(text, file=sys.stderr)
 
 
 def screenshot(window: MainWindow, path: str, timeout: float) -> int:
     """Save the window as ``path`` after all visible tiles are final; non-zero on failure."""
     final = wait_until_final(window, timeout)
     if window.doc is None:
-        print(f"error: {_load_error(window)}")
+        _fail(f"error: {_load_error(window, timeout)}")
         return 1
     window.refresh()
     QApplication.processEvents()  # let the labels' new texts resize them
     image = window.grab().toImage()
     if not image.save(path):
-        print(f"error: could not write {path}")
+        _fail(f"error: could not write {path}")
         return 1
     if not final:
-        print(f"warning: timed out after {timeout:g} s; {path} shows tiles still refining")
+        _fail(f"warning: timed out after {timeout:g} s; {path} shows tiles still refining")
         return 1
     print(f"wrote {path} ({image.width()}×{image.height()})")
     return 0
@@ -58,10 +65,10 @@ def screenshot(window: MainWindow, path: str, timeout: float) -> int:
 def selftest(window: MainWindow, timeout: float) -> int:
     """Render one frame with every available method; print one line per method."""
     if not emit_keeps_references():
-        print(f"selftest: FAILED: {BROKEN_BINDING}")
+        _fail(f"selftest: FAILED: {BROKEN_BINDING}")
         return 1
     if not wait_until_final(window, timeout) or window.doc is None:
-        print(f"selftest: FAILED: {_load_error(window)}")
+        _fail(f"selftest: FAILED: {_load_error(window, timeout)}")
         return 1
     provider, failures, passed = window.provider, 0, 0
     window.view.zoom_to(2.0)

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
+from app import error_hook
 from app.cli_options import DEFAULT_SIZE, SELFTEST_SIZE, ViewerOptions
 from app.headless import screenshot, selftest
 from app.main_window import MainWindow
 from app.method_provider import GROUND_TRUTH, RegistryProvider
 from app.qt_binding import BROKEN_BINDING, emit_keeps_references
-from app.settings import Settings
+from app.settings import AUTO_DEVICE, Settings
+from sr_core.devices import available_devices
+from sr_core.outputs import OutputError, check_output_file
 from sr_core.paths import resources_dir
 
 
@@ -24,15 +28,43 @@ def demo_image() -> str:
 def launch(app: QApplication, opts: ViewerOptions, splash: QSplashScreen | None) -> int:
     """Show the window for ``opts``; the exit status."""
     provider = RegistryProvider()
-    known = [*provider.names(), GROUND_TRUTH]
-    unknown = [m for m in opts.panels or [] if m not in known]
-    if unknown:
-        print(f"error: unknown method(s) {', '.join(unknown)}; choose from {', '.join(known)}", file=sys.stderr)
+    error = _option_error(opts, [*provider.names(), GROUND_TRUTH])
+    if error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     settings = Settings.load()
     if opts.device:
         settings.device = opts.device
     window = MainWindow(provider, settings, persist=not opts.headless)
+
+    def show_error(line: str) -> None:
+        window.messages.show_message("error", line)
+
+    error_hook.install(show_error)
+    try:
+        return _run(app, window, opts, splash)
+    finally:
+        error_hook.uninstall(show_error)
+
+
+def _option_error(opts: ViewerOptions, known: list[str]) -> str | None:
+    """What is wrong with options that need the methods, devices or file system to check."""
+    unknown = [m for m in opts.panels or [] if m not in known]
+    if unknown:
+        return f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(known)}"
+    devices = [AUTO_DEVICE, *available_devices()]
+    if opts.device and opts.device not in devices:
+        return f"device {opts.device!r} is not available here; choose from {', '.join(devices)}"
+    if opts.screenshot:
+        try:
+            check_output_file(Path(opts.screenshot), [Path(opts.image)] if opts.image else [])
+        except OutputError as err:
+            return str(err)
+    return None
+
+
+def _run(app: QApplication, window: MainWindow, opts: ViewerOptions, splash: QSplashScreen | None) -> int:
+    """Size and fill the window as ``opts`` say, then run it (or the headless mode); the exit status."""
     size = opts.size or (SELFTEST_SIZE if opts.selftest else DEFAULT_SIZE if opts.headless else None)
     if size:  # overrides the restored geometry, maximised or not
         window.setWindowState(Qt.WindowState.WindowNoState)

@@ -13,9 +13,10 @@ from PySide6.QtCore import QMessageLogContext, Qt, QtMsgType, qInstallMessageHan
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
-from app import theme
-from app.cli_options import parse_options
+from app import error_hook, theme
+from app.cli_options import ViewerOptions, parse_options
 from app.icons import app_icon
+from sr_core.logs import setup_logging, unexpected
 
 
 def _quiet_offscreen(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
@@ -39,6 +40,16 @@ def run(args: list[str]) -> int:
         opts = parse_options(args)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    setup_logging()
+    error_hook.install()
+    try:
+        return _start(opts)
+    except Exception as err:  # noqa: BLE001 - one line for the user, the traceback in the log
+        print(f"error: {unexpected(err, 'the viewer failed')}", file=sys.stderr)
+        return 1
+
+
+def _start(opts: ViewerOptions) -> int:
     if opts.headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         qInstallMessageHandler(_quiet_offscreen)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import qtawesome as qta
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
@@ -31,6 +33,7 @@ class MessageBar(QFrame):
         self._icon = QLabel(self)
         self._label = QLabel(self)
         self._label.setWordWrap(True)
+        self._label.setTextFormat(Qt.TextFormat.PlainText)  # file names are not markup
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         close = QToolButton(self)
         close.setIcon(qta.icon("mdi6.close", color=theme.TEXT))
@@ -68,7 +71,8 @@ class MessageBar(QFrame):
         self._icon.setPixmap(qta.icon(icon, color=color).pixmap(20, 20))
         more = len(self._messages) - 1
         self._label.setText(text + (f"   (+{more} earlier)" if more else ""))
-        self.setToolTip("\n".join(t for _, t in self._messages[-10:]))
+        # tooltips guess rich text from the content: escape it, keep the lines
+        self.setToolTip("<br>".join(html.escape(t) for _, t in self._messages[-10:]))
         self.show()
         self._place()
         if level == "info" and all(lv == "info" for lv, _ in self._messages):

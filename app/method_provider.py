@@ -11,6 +11,7 @@ from typing import Protocol
 
 import torch
 
+from sr_core.logs import unexpected
 from sr_core.methods.base import SRMethod
 from sr_core.registry import METHODS, MethodInfo, MethodStatus, load_method, method_status
 
@@ -49,7 +50,12 @@ class RegistryProvider:
         return METHODS[name]
 
     def status(self, name: str) -> MethodStatus:
-        return method_status(name)
+        """Never raises: whatever lies in the checkpoint folders, the method shows as unavailable
+        with the reason (and the window keeps working)."""
+        try:
+            return method_status(name)
+        except Exception as err:  # noqa: BLE001 - a bug must not take the window down with it
+            return MethodStatus(METHODS[name], False, unexpected(err, f"{name}: its weights cannot be checked"))
 
     def load(self, name: str, device: torch.device) -> SRMethod:
         model, _ = load_method(name, device=device)

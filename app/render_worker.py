@@ -10,9 +10,7 @@ GUI thread; results come back through queued signals.
 from __future__ import annotations
 
 import math
-import sys
 import threading
-import traceback
 from collections import deque
 from collections.abc import Sequence
 
@@ -27,6 +25,7 @@ from app.tiles import TileKey
 from sr_core import metrics
 from sr_core.devices import PRECISIONS
 from sr_core.imaging import save_png, to_levels, to_uint8
+from sr_core.logs import unexpected
 from sr_core.render import Rect, RenderCancelled, Renderer, RenderError
 
 #: rows rendered at a time by exports (bounds their float memory)
@@ -287,8 +286,7 @@ class RenderWorker(QObject):
 
 
 def _describe(err: BaseException) -> str:
-    """A readable message; unexpected errors also go to stderr with their traceback."""
+    """A readable message; unexpected errors' tracebacks go to the log file it names."""
     if isinstance(err, (RenderError, LookupError, ValueError, OSError)):
         return str(err)
-    traceback.print_exception(err, file=sys.stderr)
-    return f"Unexpected error ({type(err).__name__}: {err}). Details were written to the log."
+    return unexpected(err, "Unexpected error")

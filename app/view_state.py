@@ -8,6 +8,7 @@ screen; viewports are panel sizes in device pixels. A device point ``(px, py)`` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 MAX_ZOOM = 64.0
@@ -50,12 +51,13 @@ class ViewState:
     def clamped(self) -> ViewState:
         """Zoom within the limits; centre in the image, centred on axes that fit entirely."""
         low, high = self.limits
-        zoom = min(max(self.zoom, low), high)
+        w, h = self.image
+        # NaN passes min/max unchanged: a non-finite zoom fits, a non-finite centre centres
+        zoom = min(max(self.zoom, low), high) if math.isfinite(self.zoom) else low
         vw = max((v[0] for v in self.viewports), default=0)
         vh = max((v[1] for v in self.viewports), default=0)
-        w, h = self.image
-        cx = w / 2 if w * zoom <= vw else min(max(self.cx, 0.0), float(w))
-        cy = h / 2 if h * zoom <= vh else min(max(self.cy, 0.0), float(h))
+        cx = w / 2 if w * zoom <= vw or not math.isfinite(self.cx) else min(max(self.cx, 0.0), float(w))
+        cy = h / 2 if h * zoom <= vh or not math.isfinite(self.cy) else min(max(self.cy, 0.0), float(h))
         return replace(self, cx=cx, cy=cy, zoom=zoom)
 
     def with_viewports(self, viewports: tuple[Size, ...]) -> ViewState:

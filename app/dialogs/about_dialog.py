@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from app import theme
 from app.icons import app_icon
 from app.method_provider import HOW_TO_GET_WEIGHTS, MethodProvider
+from sr_core.logs import log_path
 
 
 class AboutDialog(QDialog):
@@ -71,6 +72,11 @@ class AboutDialog(QDialog):
         self.licences.setMaximumHeight(160)
         layout.addWidget(QLabel("Licences of the shipped weights:", self))
         layout.addWidget(self.licences)
+        self.log_label = QLabel(f"Log file (error details): {log_path()}", self)
+        self.log_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.log_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log_label.setStyleSheet(f"color: {theme.MUTED.name()};")
+        layout.addWidget(self.log_label)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

@@ -20,10 +20,14 @@ def test_options_parse():
     assert not parse_options([]).headless
 
 
-@pytest.mark.parametrize("args", [["--zoom", "-1"], ["--center", "3"], ["--size", "big"], ["--factor", "1"]])
+@pytest.mark.parametrize("args", [["--zoom", "-1"], ["--center", "3"], ["--size", "big"], ["--factor", "1"],
+                                  ["--zoom", "nan"], ["--zoom", "inf"], ["--center", "nan,nan"],
+                                  ["--center", "1,inf"], ["--size", "0x0"], ["--size", "30000x30000"],
+                                  ["--timeout", "nan"], ["--timeout", "0"]])
 def test_bad_options_exit_with_status_2(args, capsys):
     assert app_main.run(args) == 2
-    assert "error" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error" in err and args[0] in err and err.count("\n") == 1
 
 
 @pytest.fixture
@@ -52,7 +56,7 @@ def test_a_screenshot_of_a_bad_file_fails_with_the_reason(qtbot, fake_registry, 
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not an image")
     assert app_main.run([str(bad), "--screenshot", str(tmp_path / "x.png")]) == 1
-    assert "bad.png" in capsys.readouterr().out
+    assert "bad.png" in capsys.readouterr().err
 
 
 def test_selftest_renders_every_available_method(qtbot, fake_registry, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -121,3 +122,11 @@ def test_placement_puts_tiles_on_whole_device_pixels():
     exact = view.to_device(PANELS[0], 300.37, 200.81)
     snapped = place.to_device(300.37, 200.81)
     assert abs(exact[0] - snapped[0]) <= 0.5 + 1e-6 and abs(exact[1] - snapped[1]) <= 0.5 + 1e-6
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_numbers_never_enter_the_view(bad):
+    view = ViewState.fit(IMAGE, PANELS).zoomed_to(4.0)
+    for state in (view.zoomed_to(bad), view.centred_on(bad, bad), view.zoomed_to(bad, PANELS[0], 10, 10),
+                  view.panned(bad, bad)):
+        assert all(math.isfinite(v) for v in (state.zoom, state.cx, state.cy))
