@@ -257,3 +257,20 @@ def test_method_jobs_and_scales() -> None:
     for bad in ("", "2,x", "0.5", "nan"):
         with pytest.raises(ValueError):
             ev.parse_scales(bad)
+
+
+@pytest.mark.parametrize("option", [["--scales", "1e9"], ["--scales", "nan"], ["--tile", "-1"],
+                                    ["--limit", "0"]])
+def test_bad_options_are_one_line_errors(tmp_path, option, capsys):
+    try:
+        code = ev.main(["--method", "bicubic", "--dataset", str(tmp_path), *option])
+    except SystemExit as exit_:  # refused by the parser
+        code = exit_.code
+    assert code == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_an_unwritable_json_is_refused_before_the_work(tmp_path, capsys):
+    code = ev.main(["--method", "bicubic", "--dataset", str(tmp_path), "--json",
+                    str(tmp_path / "missing" / "out.json")])
+    assert code == 2 and "does not exist" in capsys.readouterr().err

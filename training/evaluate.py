@@ -37,10 +37,12 @@ import torch
 from tqdm import tqdm
 
 from sr_core import metrics
+from sr_core.arg_types import OneLineParser, bounded_int
 from sr_core.checkpoints import CheckpointError
 from sr_core.devices import resolve_device
 from sr_core.imaging import IMAGE_SUFFIXES, ImageLoadError, list_images, load_image, to_uint8
 from sr_core.methods.base import SRMethod
+from sr_core.outputs import check_output_file
 from sr_core.registry import MissingWeightsError, default_checkpoint, get_info, load_method
 from sr_core.render import Renderer, SourceImage, output_size
 from sr_core.resize import imresize
@@ -52,6 +54,8 @@ PROVIDED_LR_SCALES = (2, 3, 4)
 #: in one piece (tiles are exact, so this only saves the halo recomputation)
 EVAL_BLOCK = 1024
 EVAL_TILE = 1024
+#: the largest --scales factor (the viewer's largest zoom)
+MAX_SCALE = 64
 METRICS = ("psnr", "ssim", "lap_sharpness", "lap_sharpness_hr", "lap_error")
 #: BT.601 luma weights (65.481, 128.553, 24.966) / 219: a neutral RGB output maps to its value
 _GRAY = np.array([0.299, 0.587, 0.114])
@@ -273,8 +277,8 @@ def parse_scales(text: str) -> list[float]:
         scales = [float(s) for s in text.split(",") if s.strip()]
     except ValueError:
         raise ValueError(f"--scales: expected numbers separated by commas, got {text!r}") from None
-    if not scales or any(not (s >= 1 and math.isfinite(s)) for s in scales):
-        raise ValueError(f"--scales: expected upscaling factors ≥ 1, got {text!r}")
+    if not scales or any(not (1 <= s <= MAX_SCALE and math.isfinite(s)) for s in scales):
+        raise ValueError(f"--scales: expected upscaling factors from 1 to {MAX_SCALE}, got {text!r}")
     return scales
 
 
@@ -292,7 +296,7 @@ def method_jobs(methods: str, checkpoints: Sequence[str]) -> list[tuple[str, str
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m training.evaluate",
+    p = OneLineParser(prog="python -m training.evaluate",
                                 description="Evaluate SR methods in the papers' protocol "
                                             "(docs/EVALUATION.md).")
     p.add_argument("--method", help="method name(s), comma-separated: rows of the table "
@@ -310,10 +314,10 @@ def _parser() -> argparse.ArgumentParser:
                         "matlab: 8-bit output, the classic bicubic/CNN tables")
     p.add_argument("--space", choices=("y", "rgb"),
                    help="PSNR/SSIM space (default: rgb for DIV2K with the liif protocol, else y)")
-    p.add_argument("--shave", type=int, help="border px ignored (default: s; s+6 for liif RGB)")
-    p.add_argument("--limit", type=int, help="only the first N images of each dataset")
+    p.add_argument("--shave", type=bounded_int(0, 10_000), help="border px ignored (default: s; s+6 for liif RGB)")
+    p.add_argument("--limit", type=bounded_int(1, 10**9), help="only the first N images of each dataset")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps (default: auto)")
-    p.add_argument("--tile", type=int, default=EVAL_TILE,
+    p.add_argument("--tile", type=bounded_int(8, 1 << 16), default=EVAL_TILE,
                    help="encoder tile in LR px; lower it if encoding runs out of memory "
                         "(default: %(default)s)")
     p.add_argument("--json", type=Path, help="write the results as JSON")
@@ -337,6 +341,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.method or not args.dataset:
         parser.error("--method and --dataset are required (or --markdown FILE …)")
     try:
+        if args.json:
+            check_output_file(args.json)  # before the hours of work, not after
         scales = parse_scales(args.scales)
         datasets = [Dataset.open(d) for d in args.dataset]
         device = resolve_device(args.device)
@@ -350,9 +356,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if interrupted:
         print("Interrupted: the table shows the scales that finished.", file=sys.stderr)
     if args.json:
-        args.json.write_text(json.dumps(records[0] if len(records) == 1 else records, indent=1))
+        try:
+            args.json.write_text(json.dumps(records[0] if len(records) == 1 else records, indent=1))
+        except OSError as err:
+            print(f"error: {args.json}: cannot be written ({err.strerror or err})", file=sys.stderr)
+            return 1
         print(f"wrote {args.json}", file=sys.stderr)
-    return 130 if interrupted else 0
+    if interrupted:
+        return 130
+    if not any(record["results"] for record in records):
+        print("error: nothing was evaluated (every image was skipped; see above)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _load(name: str, checkpoint: str | None, device: torch.device,
