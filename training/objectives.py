@@ -48,13 +48,26 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
         group["lr"] = lr
 
 
+def lr_factors(named: list[tuple[str, nn.Parameter]], lr_scale: dict[str, list]) -> dict[nn.Parameter, Tensor]:
+    """Per-element learning-rate factors of the parameters that ``lr_scale`` names."""
+    factors = {}
+    for name, param in named:
+        if name in lr_scale:
+            factor = torch.ones_like(param)
+            for first, end, value in lr_scale[name]:
+                factor[..., first:end] = value
+            factors[param] = factor
+    return factors
+
+
 class L1Objective:
     """``weight · |pred − gt|`` on normalised values, Adam."""
 
     def __init__(self, model: nn.Module, params: list[nn.Parameter], phase: Phase,
-                 autocast: Autocast) -> None:
+                 autocast: Autocast, factors: dict[nn.Parameter, Tensor] | None = None) -> None:
         self.model, self.phase, self.autocast = model, phase, autocast
         self.optimizer = torch.optim.Adam(params, lr=phase.optim.lr, betas=phase.optim.betas)
+        self.factors = factors or {}
 
     def set_step(self, step: int) -> None:
         set_lr(self.optimizer, self.phase.optim.lr_at(step))
@@ -65,8 +78,17 @@ class L1Objective:
         loss = self.phase.loss.l1 * F.l1_loss(pred.float(), batch["gt"])
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.optimizer.step()
+        self._optimizer_step()
         return {"loss": loss.detach()}
+
+    def _optimizer_step(self) -> None:
+        """Adam's step, scaled per element where a warm start set learning-rate factors
+        (exact: Adam here has no weight decay, so its update is the difference it makes)."""
+        before = {p: p.detach().clone() for p in self.factors}
+        self.optimizer.step()
+        with torch.no_grad():
+            for p, factor in self.factors.items():
+                p.copy_(before[p] + (p - before[p]) * factor)
 
     def state_dict(self) -> dict[str, Any]:
         return {"optimizer": self.optimizer.state_dict()}
@@ -89,8 +111,8 @@ class GANObjective(L1Objective):
 
     def __init__(self, model: nn.Module, params: list[nn.Parameter], phase: Phase,
                  autocast: Autocast, disc: nn.Module, disc_module: nn.Module,
-                 vgg: nn.Module | None) -> None:
-        super().__init__(model, params, phase, autocast)
+                 vgg: nn.Module | None, factors: dict[nn.Parameter, Tensor] | None = None) -> None:
+        super().__init__(model, params, phase, autocast, factors)
         gan = phase.loss.gan
         assert gan is not None and phase.loss.perceptual is not None
         self.disc, self.disc_module, self.vgg = disc, disc_module, vgg
@@ -123,7 +145,7 @@ class GANObjective(L1Objective):
         loss = self.phase.loss.l1 * l1 + self.w_adv * adv + self.w_p * perceptual
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        self.optimizer.step()
+        self._optimizer_step()
 
         self.disc_module.requires_grad_(True)
         with self.autocast():

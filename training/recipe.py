@@ -94,6 +94,8 @@ class OptimSpec:
     betas: tuple[float, float] = (0.9, 0.999)
     milestones: tuple[int, ...] = ()
     gamma: float = 0.5
+    #: parameter-name prefixes kept fixed (``["encoder"]``: no encoder backward at all)
+    freeze: tuple[str, ...] = ()
 
     def lr_at(self, step: int, base: float | None = None) -> float:
         """Learning rate of iteration ``step`` (0-based): ×gamma at each milestone passed."""
@@ -418,8 +420,11 @@ def _optim(t: _Table) -> OptimSpec:
     spec = OptimSpec(batch=t.get("batch", int), steps=t.get("steps", int), lr=t.get("lr", float),
                      betas=_betas(t, [0.9, 0.999]),
                      milestones=tuple(t.get("milestones", list, [])),
-                     gamma=t.get("gamma", float, 0.5))
+                     gamma=t.get("gamma", float, 0.5),
+                     freeze=tuple(t.get("freeze", list, [])))
     t.done()
+    if not all(isinstance(f, str) and f for f in spec.freeze):
+        raise RecipeError("optim.freeze must list parameter-name prefixes, e.g. [\"encoder\"]")
     if spec.batch < 1 or spec.steps < 1 or spec.lr <= 0:
         raise RecipeError("optim.batch, optim.steps and optim.lr must be positive")
     milestones = list(spec.milestones)

@@ -34,12 +34,13 @@ from training import distributed, state
 from training.discriminator import Discriminator
 from training.export import export, file_sha256
 from training.images import ImageStore, Manifest
-from training.objectives import GANObjective, L1Objective, QueryModel
+from training.objectives import GANObjective, L1Objective, QueryModel, lr_factors
 from training.recipe import REPO_ROOT, Phase, Recipe, RecipeError
 from training.runlog import RunLog
 from training.sampling import TrainingBatches
 from training.validation import ValidationSet
 from training.vgg import VGG19Features
+from training.warm_start import WarmStartError, warm_start
 
 STATE_FILE = "state.pt"
 
@@ -126,6 +127,8 @@ class _Run:
         self.steps = [p.optim.steps if opts.max_steps is None else min(p.optim.steps, opts.max_steps)
                       for p in recipe.phases]
         self.truncated = self.steps != [p.optim.steps for p in recipe.phases]
+        # bf16 autocast only on CUDA: on the CPU the decoders' in-place products meet bf16
+        # activations and float32 weights (tests/training/test_warm_start.py)
         self.amp = recipe.loop.amp == "bf16" and self.device.type == "cuda"
         self.compile = recipe.loop.compile if opts.compile is None else opts.compile
         # the recipe's worker count is for a GPU box; never more than this machine's cores
@@ -231,15 +234,15 @@ class _Run:
             raise FileNotFoundError(f"initial checkpoint {path} not found (train or import it first, "
                                     "or pass --init PATH)")
         model, meta = checkpoints.load(path)
-        if model.arch != method.arch or model.config() != method.config():
-            raise RecipeError(f"{path} holds {model.arch} {model.config()}, but the recipe builds "
-                              f"{method.arch} {method.config()}")
-        if not meta.get("trained", False):
+        if meta.get("trained") is not True:
             raise RecipeError(f"{path} holds untrained weights; refusing to start from them")
-        method.load_state_dict(model.state_dict())
+        try:
+            start = warm_start(model, method)
+        except WarmStartError as err:
+            raise RecipeError(f"{path} holds {model.arch} {model.config()}: {err}") from err
         self.init_info = {"checkpoint": str(path), "sha256": file_sha256(path),
-                          "method": meta["method"],
-                          "recipe": meta.get("training", {}).get("recipe_name")}
+                          "method": meta["method"], "provenance": meta.get("provenance"),
+                          "recipe": meta.get("training", {}).get("recipe_name"), **start.as_dict()}
 
     def _perceptual(self, p: int, phase: Phase) -> VGG19Features | None:
         spec = phase.loss.perceptual
@@ -269,13 +272,17 @@ class _Run:
         model: nn.Module = distributed.wrap(QueryModel(method), self.ctx, find_unused)
         if self.compile:
             model = torch.compile(model)
-        params = [q for q in method.parameters() if q.requires_grad]
+        for name, param in method.named_parameters():
+            param.requires_grad_(not name.startswith(phase.optim.freeze))
+        named = [(n, q) for n, q in method.named_parameters() if q.requires_grad]
+        params = [q for _, q in named]
+        factors = lr_factors(named, (self.init_info or {}).get("lr_scale", {}) if p == 0 else {})
         if phase.loss.gan is None:
-            return L1Objective(model, params, phase, self._autocast)
+            return L1Objective(model, params, phase, self._autocast, factors)
         disc = Discriminator(phase.sampler.window, phase.loss.gan.features).to(self.device)
         vgg = self._perceptual(p, phase)
         return GANObjective(model, params, phase, self._autocast, distributed.wrap(disc, self.ctx),
-                            disc, vgg)
+                            disc, vgg, factors)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.amp:

@@ -72,7 +72,8 @@ def shipped_raw(method: str) -> dict[str, Any]:
 @pytest.fixture
 def tiny_raw(image_dir: Path, val_dir: Path) -> Callable[..., dict[str, Any]]:
     """The shipped recipe of ``method`` shrunk to a tiny model, tiny patches, batch 4,
-    lr 1e-3 and ``steps`` iterations per phase (CLIT: LIT then CLIT-2), as a TOML table."""
+    lr 1e-3 and ``steps`` iterations per phase (CLIT: LIT then CLIT-2), as a TOML table.
+    It starts from random weights with nothing frozen (the shipped starts are full-size)."""
 
     def make(method: str, steps: int = 200, **over: Any) -> dict[str, Any]:
         raw = shipped_raw(method)
@@ -81,16 +82,16 @@ def tiny_raw(image_dir: Path, val_dir: Path) -> Callable[..., dict[str, Any]]:
                 "validation": {"hr_dir": str(val_dir)},
                 "model": {"config": TINY_MODELS[method]},
                 "sampler": TINY_SAMPLERS[kind],
-                "optim": {"batch": 4, "steps": steps, "lr": 1e-3, "milestones": []},
+                "optim": {"batch": 4, "steps": steps, "lr": 1e-3, "milestones": [], "freeze": []},
+                "init": {"checkpoint": ""},
                 "loop": {"log_every": 1, "checkpoint_every": 10_000, "validate_every": 10_000,
-                         "workers": 0},
+                         "workers": 0, "amp": "none"},
                 "export": {"dtype": "float32"}}
         if method == "cisrgan":
-            tiny["init"] = {"checkpoint": ""}
             tiny["loss"] = {"gan": {"features": 4}, "perceptual": {"widths": [4, 4, 8, 8, 8]}}
         raw = merge(raw, tiny)
         if "phases" in raw:  # LIT, then one cumulative CLIT-2 phase
-            raw["phases"] = [merge(ph, {"optim": {"steps": steps, "milestones": []}})
+            raw["phases"] = [merge(ph, {"optim": {"steps": steps, "milestones": [], "freeze": []}})
                              for ph in raw["phases"][:2]]
         return merge(raw, over)
 

@@ -89,7 +89,26 @@ def test_cisrgan_recipe() -> None:
     assert loss.gan.lr == 1e-4
 
 
-@pytest.mark.parametrize("method", sorted(SHIPPED_RECIPES))
+#: shipped recipes fine-tuned on a CPU from the authors' LIIF (the others keep a GPU schedule)
+CPU_RECIPES = ("ultrasr",)
+
+
+@pytest.mark.parametrize("method", CPU_RECIPES)
+def test_cpu_recipes_fine_tune_the_papers_model_from_the_authors_liif(method: str) -> None:
+    """The paper's model and loss, started from the shipped LIIF with a frozen encoder, every
+    shortcut recorded as a deviation, and short enough for a 2-core CPU."""
+    ours = load_recipe(SHIPPED_RECIPES[method])
+    paper = load_recipe(f"paper/{method}-edsr")
+    assert ours.init_checkpoint == "liif" and ours.export_dtype == "float32"
+    assert ours.data == ((REPO_ROOT.parent / "shared" / "data" / "train").resolve(),)
+    for note in ("authors' DIV2K-trained", "encoder frozen", "../shared/data/train", "on a CPU"):
+        assert any(note in d for d in ours.deviations), note
+    (a,), (b,) = ours.phases, paper.phases
+    assert a.model == b.model and a.loss == b.loss and a.optim.freeze == ("encoder",)
+    assert a.optim.batch * a.optim.steps * a.sampler.pixels < 2e7
+
+
+@pytest.mark.parametrize("method", sorted(set(SHIPPED_RECIPES) - set(CPU_RECIPES)))
 def test_shipped_recipes_follow_their_paper_recipe(method: str) -> None:
     """Same sampler, model, losses and optimiser; own data, iteration count (milestones at
     20/40/60/80 %), logging cadence and float16 export."""

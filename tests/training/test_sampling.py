@@ -66,10 +66,10 @@ def test_liif_pixels_per_sample_scales(tiny_recipe: Callable, store: ImageStore)
     assert not torch.equal(ds[4]["gt"], b["gt"])
 
 
-def test_ultrasr_scales_from_2_to_4(tiny_recipe: Callable, store: ImageStore) -> None:
+def test_ultrasr_scales_from_1_to_4_like_the_liif_it_starts_from(tiny_recipe: Callable, store: ImageStore) -> None:
     ds = batches(tiny_recipe("ultrasr"), store)
-    sides = torch.cat([ds[s]["out_h"] for s in range(20)])
-    assert sides.min() >= 16 and sides.max() <= 32
+    sides = torch.cat([ds[s]["out_h"] for s in range(40)])
+    assert sides.min() >= 8 and sides.max() <= 32 and sides.min() < 16
 
 
 def test_diif_whole_crop_and_lr_by_imresize(tiny_recipe: Callable, store: ImageStore) -> None:

@@ -1,0 +1,121 @@
+"""Starting a method from LIIF: what is copied, how close the start is, the per-block learning
+rates, and a frozen-encoder run started from another method's checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from sr_core import checkpoints
+from sr_core.architectures import build
+from sr_core.coords import Queries
+from sr_core.methods.ipe import integrated_pe
+from sr_core.methods.liif import LIIF
+from tests.tiny_models import tiny_model
+from training import warm_start as ws
+from training.objectives import lr_factors
+from training.recipe import parse
+from training.trainer import RunOptions, train
+
+ENC = {"encoder_args": {"n_resblocks": 1, "n_feats": 8}}
+
+
+def liif() -> LIIF:
+    torch.manual_seed(0)
+    model = LIIF(**ENC, hidden=[16] * 4)
+    for p in model.parameters():
+        p.data.normal_(0, 0.15)
+    return model.eval()
+
+
+def outputs(model, seed: int = 1) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    lr = torch.rand(1, 3, 10, 12, generator=g) * 2 - 1
+    q = Queries.grid(33, 40, (0, 33), (0, 40))
+    with torch.no_grad():
+        return model(lr, q)
+
+
+def test_ultrasr_starts_within_o_eps_of_liif(monkeypatch):
+    source = liif()
+    reference = outputs(source)
+    gaps = {}
+    for eps in (0.1, 0.01):
+        monkeypatch.setattr(ws, "ULTRASR_EPS", eps)
+        target = build("ultrasr", {**ENC, "hidden_dim": 16, "n_hidden": 5, "n_freqs": 4})
+        report = ws.warm_start(source, target)
+        gaps[eps] = (outputs(target) - reference).abs().max().item()
+        assert report.mapping == "liif → ultrasr"
+        assert torch.equal(target.encoder.body[0].body[0].weight, source.encoder.body[0].body[0].weight)
+    assert gaps[0.01] < gaps[0.1] / 5 and gaps[0.01] < 0.02, gaps
+    # an unmapped start is far from LIIF
+    unmapped = build("ultrasr", {**ENC, "hidden_dim": 16, "n_hidden": 5, "n_freqs": 4})
+    assert (outputs(unmapped) - reference).abs().max() > 0.1
+
+
+def test_ipe_differs_from_liif_only_by_the_fitted_coordinate_term():
+    source = liif()
+    target = build("ipe", {**ENC, "hidden_dim": 16, "n_hidden": 4, "n_freqs": 6})
+    report = ws.warm_start(source, target)
+    assert report.mapping == "liif → ipe" and "least squares" in report.notes[1]
+    code = target.code_dim
+    assert torch.equal(target.hidden[0].weight[:, :code], source.imnet.layers[0].weight[:, :code])
+    for k in (1, 2, 3):
+        assert torch.equal(target.hidden[k].weight[:, :16], source.imnet.layers[2 * k].weight)
+        assert not target.hidden[k].weight[:, 16:].any()
+    # layer 1's coordinate term: the fit is closer to LIIF's than leaving it out, and it is
+    # the one the report states
+    rel, cell = ws._training_queries()
+    liif_term = torch.cat([rel, cell], -1) @ source.imnet.layers[0].weight[:, code:].t()
+    with torch.no_grad():
+        ipe_term = (integrated_pe(rel, cell / 2, 6) @ target.hidden[0].weight[:, code:].t()
+                    + target.hidden[0].bias - source.imnet.layers[0].bias)
+    error = (ipe_term - liif_term).pow(2).mean().sqrt() / liif_term.std()
+    assert error < (liif_term - liif_term.mean(0)).pow(2).mean().sqrt() / liif_term.std()
+    assert f"relative RMS error {error:.3f}" in report.notes[1]
+
+
+def test_unknown_pairs_and_other_encoders_are_refused():
+    with pytest.raises(ws.WarmStartError, match="no way to start diif from liif"):
+        ws.warm_start(liif(), tiny_model("diif"))
+    other = build("ultrasr", {"encoder_args": {"n_resblocks": 2, "n_feats": 8}, "hidden_dim": 16})
+    with pytest.raises(ws.WarmStartError, match="encoders differ"):
+        ws.warm_start(liif(), other)
+
+
+def test_lr_factors_scale_each_block_of_an_adam_step():
+    layer = torch.nn.Linear(4, 3)
+    named = list(layer.named_parameters())
+    factors = lr_factors(named, {"weight": [[0, 2, 0.0], [2, None, 3.0]]})
+    assert set(factors) == {layer.weight}
+    assert factors[layer.weight][:, :2].eq(0).all() and factors[layer.weight][:, 2:].eq(3).all()
+
+
+def test_a_frozen_encoder_run_starts_from_a_liif_checkpoint(tiny_raw, tmp_path: Path):
+    source = liif()
+    ckpt = checkpoints.save(tmp_path / "liif.safetensors", source, {"method": "liif", "trained": True})
+    raw = tiny_raw("ultrasr", steps=3)
+    raw["model"]["config"] = {**raw["model"]["config"], "n_hidden": 5, "hidden_dim": 16}
+    raw["optim"]["freeze"] = ["encoder"]
+    raw["init"] = {"checkpoint": str(ckpt)}
+    result = train(parse(raw), RunOptions(out_dir=tmp_path / "run", device="cpu", progress=False))
+    trained, meta = checkpoints.load(result.checkpoint)
+    init = meta["training"]["init"]
+    assert init["mapping"] == "liif → ultrasr" and init["lr_scale"]["hidden.1.weight"][0][:2] == [0, 16]
+    for key, value in source.encoder.state_dict().items():
+        assert torch.equal(trained.encoder.state_dict()[key], value), key
+    started = build("ultrasr", raw["model"]["config"])
+    ws.warm_start(source, started)
+    assert not torch.equal(trained.hidden[1].weight, started.hidden[1].weight)
+
+
+
+def test_bf16_autocast_stays_off_on_the_cpu(tiny_raw, tmp_path: Path):
+    """The decoders' fused products fail under CPU autocast (bf16 activations, float32
+    weights), so a recipe's bf16 only applies on CUDA."""
+    raw = tiny_raw("liif", steps=2)
+    raw["loop"]["amp"] = "bf16"
+    result = train(parse(raw), RunOptions(out_dir=tmp_path / "run", device="cpu", progress=False))
+    assert checkpoints.read_metadata(result.checkpoint)["training"]["amp"] == "none"

@@ -1,0 +1,173 @@
+"""Starting a method from another method's trained weights (``--init``, recipe ``[init]``).
+
+The encoder is always copied (every seed method shares LIIF's EDSR-baseline). Decoders are
+mapped where an architecture extends LIIF's MLP, so that the new model starts at, or close
+to, LIIF's function:
+
+* ``liif → ultrasr``: LIIF's columns go to the same inputs, the spatial-encoding columns start
+  at zero and the fifth hidden layer is an identity. UltraSR's residual additions (h1 into L3,
+  h3 into L5) cannot be switched off, so layers 1 and 3 are scaled down by ``ε1 = ε3²`` and
+  ``ε3`` (ReLU is positively homogeneous; layers 2 and 4 scale back up): the residuals then
+  perturb LIIF's function by O(ε3). Adam's steps do not scale with a weight's size, so every
+  scaled block of weights gets its learning rate scaled the same way (``lr_scale``): the
+  optimisation then behaves as in LIIF's own parametrisation.
+* ``liif → ipe``: IPE-LIIF sees no raw coordinate or cell, only their integrated positional
+  encoding. LIIF's linear ``rel``/``cell`` term of layer 1 is fitted by least squares on the
+  IPE features (and the bias) over the queries of the training scales; every skip column of
+  the later layers starts at zero, so everything else is exactly LIIF.
+* the same architecture and configuration: every tensor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import Tensor
+
+from sr_core.coords import Queries
+from sr_core.methods.base import SRMethod
+from sr_core.methods.ensemble import branches
+from sr_core.methods.ipe import IPELIIF, integrated_pe
+from sr_core.methods.liif import LIIF
+from sr_core.methods.ultrasr import UltraSR
+
+#: UltraSR's down-scaling of hidden layer 3 (layer 1 gets its square); Set5 ×4 at the start:
+#: 32.21 dB with 0.02, 32.10 with 0.05, 31.84 with 0.1 (LIIF 32.24)
+ULTRASR_EPS = 0.02
+#: ``{parameter name: [[first, end, factor], …]}``: learning-rate factors of index ranges
+#: along a tensor's last dimension (``end`` None: to the end); JSON-friendly
+LrScale = dict[str, list[list]]
+
+
+class WarmStartError(ValueError):
+    """The source cannot start the target (different encoder, or no mapping)."""
+
+
+@dataclass
+class WarmStart:
+    """What was copied, and the learning-rate factor of every re-scaled parameter."""
+
+    mapping: str
+    notes: list[str] = field(default_factory=list)
+    lr_scale: LrScale = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"mapping": self.mapping, "notes": self.notes, "lr_scale": self.lr_scale}
+
+
+@torch.no_grad()
+def warm_start(source: SRMethod, target: SRMethod) -> WarmStart:
+    """Load into ``target`` what ``source`` offers (in place); says what it did."""
+    if source.arch == target.arch and source.config() == target.config():
+        target.load_state_dict(source.state_dict())
+        return WarmStart("identical", ["every tensor copied"])
+    mapper = MAPPINGS.get((source.arch, target.arch))
+    if mapper is None:
+        raise WarmStartError(f"no way to start {target.arch} from {source.arch}; "
+                             f"known: {', '.join(f'{a} → {b}' for a, b in MAPPINGS)}")
+    _copy_encoder(source, target)
+    return mapper(source, target)
+
+
+def _copy_encoder(source: SRMethod, target: SRMethod) -> None:
+    src, dst = source.encoder.state_dict(), target.encoder.state_dict()
+    if src.keys() != dst.keys() or any(src[k].shape != dst[k].shape for k in src):
+        raise WarmStartError(f"the encoders differ ({source.config().get('encoder')} "
+                             f"vs {target.config().get('encoder')}); they must be the same to start from it")
+    target.encoder.load_state_dict(src)
+
+
+def _liif_layers(liif: LIIF) -> list[torch.nn.Linear]:
+    layers = [m for m in liif.imnet.layers if isinstance(m, torch.nn.Linear)]
+    if not (liif.feat_unfold and liif.cell_decode):
+        raise WarmStartError("only a LIIF with feat_unfold and cell_decode can start other methods")
+    return layers
+
+
+def _liif_to_ultrasr(liif: LIIF, ultra: UltraSR) -> WarmStart:
+    lin = _liif_layers(liif)
+    hidden = ultra.hidden
+    if len(lin) != 5 or len(hidden) != 5 or {m.out_features for m in lin[:-1]} != {hidden[0].out_features}:
+        raise WarmStartError("liif → ultrasr needs LIIF's 4 × 256 MLP and UltraSR's 5 × 256 default")
+    eps3 = ULTRASR_EPS
+    eps1 = eps3 ** 2
+    code, width = ultra.code_dim, hidden[0].out_features
+    n_e = hidden[1].in_features - width  # [rel, φ(rel)]
+    for layer in hidden:
+        layer.weight.zero_()
+        layer.bias.zero_()
+    # L1: [code, rel, φ, cell] ← LIIF's [code, rel, cell], φ columns zero; scaled by ε1
+    w1 = lin[0].weight
+    hidden[0].weight[:, :code + 2] = eps1 * w1[:, :code + 2]
+    hidden[0].weight[:, code + n_e:] = eps1 * w1[:, code + 2:]
+    hidden[0].bias.copy_(eps1 * lin[0].bias)
+    # L2 undoes ε1; L3 is scaled by ε3 and L4 undoes it (encoding columns stay zero)
+    for k, scale in ((1, 1 / eps1), (2, eps3), (3, 1 / eps3)):
+        hidden[k].weight[:, :width] = scale * lin[k].weight
+        hidden[k].bias.copy_((eps3 if k == 2 else 1.0) * lin[k].bias)
+    # L5: identity (its input is LIIF's last hidden activation plus the residual ε3·h3)
+    hidden[4].weight[:, :width] = torch.eye(width)
+    ultra.out.load_state_dict(lin[4].state_dict())
+    ultra.freqs.copy_(2.0 ** torch.arange(1, ultra.freqs.numel() + 1, dtype=torch.float32))
+    # the re-scaled blocks: all of layers 1 and 3; the h columns of layers 2 and 4
+    lr_scale: LrScale = {"hidden.0.weight": [[0, None, eps1]], "hidden.0.bias": [[0, None, eps1]],
+                         "hidden.1.weight": [[0, width, 1 / eps1]], "hidden.2.weight": [[0, None, eps3]],
+                         "hidden.2.bias": [[0, None, eps3]], "hidden.3.weight": [[0, width, 1 / eps3]]}
+    return WarmStart("liif → ultrasr", [
+        "encoder and output layer copied; LIIF's hidden layers 1-4 into UltraSR's 1-4, "
+        f"layer 1 scaled by {eps1:g} and layer 3 by {eps3:g} (undone by layers 2 and 4) so that "
+        "the residual additions perturb LIIF's function by O(ε)",
+        "spatial-encoding columns zero; hidden layer 5 an identity; frequencies 2^n"], lr_scale)
+
+
+def _liif_to_ipe(liif: LIIF, ipe: IPELIIF) -> WarmStart:
+    lin = _liif_layers(liif)
+    if len(lin) != len(ipe.hidden) + 1 or any(a.weight.shape[0] != b.weight.shape[0]
+                                               for a, b in zip(lin, ipe.hidden)):
+        raise WarmStartError("liif → ipe needs as many hidden layers of the same widths")
+    code = ipe.code_dim
+    for k, layer in enumerate(ipe.hidden):
+        layer.weight.zero_()
+        h_cols, code_cols, _ = ipe._columns(k)
+        if k == 0:
+            layer.weight[:, code_cols] = lin[0].weight[:, :code]
+        else:
+            layer.weight[:, h_cols] = lin[k].weight
+        layer.bias.copy_(lin[k].bias)
+    ipe.out.load_state_dict(lin[-1].state_dict())
+    # LIIF's W·[rel, rel_cell] ≈ W_pe·IPE(rel, rel_cell/2) + δb, least squares over queries
+    rel, cell = _training_queries()
+    target = torch.cat([rel, cell], dim=-1) @ lin[0].weight[:, code:].t()
+    feats = torch.cat([integrated_pe(rel, cell / 2, ipe.n_freqs), torch.ones(len(rel), 1)], dim=-1)
+    solution = torch.linalg.lstsq(feats.double(), target.double()).solution.float()
+    ipe.hidden[0].weight[:, code:] = solution[:-1].t()
+    ipe.hidden[0].bias += solution[-1]
+    residual = (feats @ solution - target).pow(2).mean().sqrt() / target.std()
+    return WarmStart("liif → ipe", [
+        "encoder, hidden and output layers copied from LIIF; skip columns of layers 2-4 zero",
+        f"layer 1's coordinate/cell term fitted on the IPE features by least squares "
+        f"(relative RMS error {residual:.3f} over queries at scales 1-4)"])
+
+
+def _training_queries(n: int = 20_000, seed: int = 0) -> tuple[Tensor, Tensor]:
+    """Relative coordinates and cells of the four ensemble branches of random queries at
+    scales U(1, 4) on a 48² LR (the training distribution)."""
+    g = torch.Generator().manual_seed(seed)
+    rels, cells = [], []
+    for _ in range(20):
+        s = 1 + 3 * torch.rand(1, generator=g).item()
+        out = round(48 * s)
+        iy = torch.randint(out, (1, n // 20), generator=g)
+        ix = torch.randint(out, (1, n // 20), generator=g)
+        br = branches(Queries(iy, ix, torch.tensor([out]), torch.tensor([out])), 48, 48)
+        rels.append(br.rel.reshape(-1, 2))
+        cells.append(br.rel_cell.expand_as(br.rel).reshape(-1, 2))
+    return torch.cat(rels), torch.cat(cells)
+
+
+MAPPINGS: dict[tuple[str, str], Callable[..., WarmStart]] = {
+    ("liif", "ultrasr"): _liif_to_ultrasr,
+    ("liif", "ipe"): _liif_to_ipe,
+}
