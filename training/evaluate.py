@@ -299,8 +299,9 @@ def _parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="python -m training.evaluate",
                                 description="Evaluate SR methods in the papers' protocol "
                                             "(docs/EVALUATION.md).")
-    p.add_argument("--method", help="method name(s), comma-separated: rows of the table "
-                                    "(bicubic, nearest, liif, ultrasr, ipe, diif, clit, cisrgan, lte)")
+    p.add_argument("--method", default="bicubic,liif",
+                   help="method name(s), comma-separated: rows of the table (bicubic, nearest, liif, "
+                        "ultrasr, ipe, diif, clit, cisrgan, lte; default: bicubic,liif)")
     p.add_argument("--checkpoint", action="append", default=[],
                    help="weights of the next method that needs weights (repeatable; default: "
                         "the installed checkpoint)")
@@ -338,8 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"error: {err}", file=sys.stderr)
             return 2
         return 0
-    if not args.method or not args.dataset:
-        parser.error("--method and --dataset are required (or --markdown FILE …)")
+    if not args.dataset:
+        parser.error("--dataset is required (or --markdown FILE …)")
     try:
         if args.json:
             check_output_file(args.json)  # before the hours of work, not after
