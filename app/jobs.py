@@ -19,6 +19,8 @@ class TileJob:
     key: TileKey
     source: SourceImage
     keep_pixels: bool = False
+    #: rendered ahead of the view (around it), not shown yet
+    ahead: bool = False
 
     #: display work may keep running when a new plan still wants it
     background = False

@@ -131,5 +131,5 @@ def plan_jobs(layers: list[tuple[Layer, Kind, LayerTiles]], doc: Document, tile:
                                 for layer, kind, _ in layers if kind in (Kind.MODEL, Kind.BICUBIC))
         jobs += [MetricsJob(m, doc.source, doc.gt, tile) for m in methods if metrics_wanted(m)]
     ahead = dict.fromkeys(interleave(t.ahead for t in tiles))  # panels may share a method
-    jobs += [TileJob(key, sources[key.image]) for key in ahead if key not in seen and wanted(key)]
+    jobs += [TileJob(key, sources[key.image], ahead=True) for key in ahead if key not in seen and wanted(key)]
     return jobs

@@ -35,7 +35,7 @@ from app.jobs import ExportItem
 from app.layers import Kind
 from app.message_bar import MessageBar
 from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider, RegistryProvider
-from app.panel import HEADER_HEIGHT, PanelWidget
+from app.panel import HEADER_HEIGHT, PanelWidget, progress_text
 from app.pixel_readout import format_readout
 from app.preview_image import PreviewImage, build_preview
 from app.scheduler import TileScheduler
@@ -54,6 +54,8 @@ ZOOM_STEP = 2 ** 0.5
 ZOOM_PRESETS = ("Fit", "1×", "2×", "4×", "8×", "16×", "32×", "64×")
 #: arrow keys move the view by this fraction of a panel
 PAN_FRACTION = 0.125
+#: logical pixels the status bar gives the per-panel progress
+WORK_LABEL_WIDTH = 100
 
 
 class MainWindow(QMainWindow):
@@ -245,6 +247,9 @@ class MainWindow(QMainWindow):
         self.hover_label.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.image_label = QLabel(self)
         self.work_label = QLabel(self)
+        # the per-panel progress may be long: it shrinks rather than widen the window (the
+        # tooltip has it all)
+        self.work_label.setMinimumWidth(WORK_LABEL_WIDTH)
         self.statusBar().addWidget(self.hover_label, 1)
         self.statusBar().addPermanentWidget(self.work_label)
         self.statusBar().addPermanentWidget(self.image_label)
@@ -372,11 +377,16 @@ class MainWindow(QMainWindow):
         self._rebuild_panels()
 
     def set_panel_count(self, count: int) -> None:
-        """1–9 panels, keeping the methods shown and adding others; 0 means every method."""
+        """1–9 panels, keeping the methods shown and adding others that can run (the ground
+        truth first when comparing; never a method without weights, so there may be fewer
+        panels); 0 means every method."""
         if count == 0:
             self.set_panels(self._all_methods())
             return
-        extra = [m for m in self._all_methods() if m not in self.methods]
+        runnable = [m for m in self._all_methods() if self.scheduler.method_status(m)[0]]
+        if GROUND_TRUTH in runnable:
+            runnable.insert(0, runnable.pop(runnable.index(GROUND_TRUTH)))
+        extra = [m for m in runnable if m not in self.methods]
         self.set_panels((self.methods + extra)[:count])
 
     def set_wipe(self, on: bool) -> None:
@@ -493,13 +503,19 @@ class MainWindow(QMainWindow):
     def refresh(self) -> None:
         for panel in self.panels:
             panel.refresh()
-        statuses = [self.scheduler.status(layer) for p in self.panels for layer in p.canvas.layers()]
-        refining = [s for s in statuses if s.refining]
-        if refining:
-            done = sum(s.fraction for s in refining) / len(refining)
-            self.work_label.setText(f"Refining {len(refining)} of {len(statuses)}… {done:.0%}")
+        work = []
+        for panel in self.panels:
+            for layer in panel.canvas.layers():
+                status = self.scheduler.status(layer)
+                if status.refining:
+                    work.append(f"{panel.display(layer.method)} {progress_text(status)}")
+                elif status.numbers is not None:
+                    work.append(f"{panel.display(layer.method)} numbers {status.numbers:.0%}")
+        if work:
+            self.work_label.setText("Refining: " + " · ".join(dict.fromkeys(work)))
         else:
             self.work_label.setText(f"Ready · models on {device_label(self.scheduler.device)}")
+        self.work_label.setToolTip(self.work_label.text())
 
     def _toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()

@@ -13,6 +13,8 @@ from app import theme
 from app.canvas import CanvasContext, PanelCanvas
 from app.layers import Kind
 from app.method_provider import GROUND_TRUTH
+from app.scheduler import LayerStatus
+from app.zoom_text import format_zoom
 from sr_core.devices import device_label
 
 HEADER_HEIGHT = 30
@@ -55,6 +57,7 @@ class PanelWidget(QFrame):
         row.addWidget(self.info, 1)
         self.state = QLabel(header)
         self.state.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.state.setMinimumWidth(1)  # a long progress text is cut (the tooltip has it), never widens the panel
         row.addWidget(self.state)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -124,7 +127,7 @@ class PanelWidget(QFrame):
         live = [s for s in statuses if s.kind is not Kind.BLOCKED]
         parts = []
         if state is not None:
-            parts.append(f"×{state.zoom:.2f}")
+            parts.append(format_zoom(state.zoom))
             models = [m for m in self.canvas.methods if sched.kind(m) is Kind.MODEL]
             tiles = sched.layer_tiles(self.canvas.layers()[0])
             if tiles is not None and not tiles.placement.upscaling:
@@ -132,6 +135,7 @@ class PanelWidget(QFrame):
             elif live:
                 parts.append(device_label(sched.device) if models else "CPU")
         refining = [s for s in live if s.refining]
+        numbers = [s.numbers for s in live if s.numbers is not None]
         errors = [s.message for s in live if s.message]
         times = [s.seconds for s in live if s.seconds is not None]
         if not refining and times and sched.doc is not None:
@@ -144,14 +148,22 @@ class PanelWidget(QFrame):
         elif errors:
             text, color = "error — showing bicubic", theme.ERROR
         elif refining:
-            fraction = min(s.fraction for s in refining)
-            text, color = f"refining… {fraction:.0%}", theme.ACCENT
+            slowest = min(refining, key=lambda s: s.fraction)
+            text, color = f"refining… {progress_text(slowest)}", theme.ACCENT
+        elif numbers:
+            text, color = f"numbers… {min(numbers):.0%}", theme.ACCENT
         else:
             text, color = "final", theme.MUTED
         self.state.setText(text)
         self.state.setStyleSheet(f"color: {color.name()};")
-        self.state.setToolTip("\n".join(errors))
+        self.state.setToolTip("\n".join(errors) or text)
         self.canvas.update()
+
+
+def progress_text(status: LayerStatus) -> str:
+    """``42 % · 6 s left`` (the time once it can be estimated)."""
+    left = "" if status.seconds_left is None else f" · {status.seconds_left:.0f} s left"
+    return f"{status.fraction:.0%}{left}"
 
 
 @cache

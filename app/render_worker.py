@@ -1,7 +1,9 @@
 """One long-lived render worker per device, living in its own QThread.
 
 It owns the models (one :class:`~sr_core.render.Renderer` per method, each with its feature
-cache) and serves plans latest-wins: :meth:`RenderWorker.submit` replaces the whole queue,
+cache; on a CPU with native bfloat16 a second, bfloat16 one for the tiles that are only
+displayed, see ``sr_core.display_precision``; metrics and exports stay float32) and serves
+plans latest-wins: :meth:`RenderWorker.submit` replaces the whole queue,
 and the job in flight stops between query chunks unless the new plan still wants it.
 Exports have priority over tiles and are cancelled only on request. Models never run on the
 GUI thread; results come back through queued signals.
@@ -9,6 +11,7 @@ GUI thread; results come back through queued signals.
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 from collections import deque
@@ -24,12 +27,15 @@ from app.method_provider import MethodProvider
 from app.tiles import TileKey
 from sr_core import metrics
 from sr_core.devices import PRECISIONS
+from sr_core.display_precision import display_dtype
 from sr_core.imaging import save_png, to_levels, to_uint8
 from sr_core.logs import unexpected
 from sr_core.render import Rect, RenderCancelled, Renderer, RenderError
 
 #: rows rendered at a time by exports (bounds their float memory)
 EXPORT_STRIP = 256
+#: torch's intra-op threads, read before any worker sets its own
+DEFAULT_THREADS = torch.get_num_threads()
 
 
 def to_qimage(rgb: np.ndarray) -> QImage:
@@ -55,7 +61,8 @@ class RenderWorker(QObject):
     _finish = Signal()
 
     def __init__(self, provider: MethodProvider, device: str, *, precision: str = "float32",
-                 cache_bytes: int = 256 * 2**20, chunk: int | None = None, name: str = "render") -> None:
+                 cache_bytes: int = 256 * 2**20, chunk: int | None = None, name: str = "render",
+                 threads: int | None = None) -> None:
         super().__init__()
         self.provider = provider
         self.device = torch.device(device)
@@ -71,12 +78,16 @@ class RenderWorker(QObject):
         self._forget: list[int] = []
         self._running = False
         self._stopping = False
-        self._renderers: dict[str, Renderer] = {}
+        #: torch's intra-op threads in this worker's thread
+        self.threads = threads or DEFAULT_THREADS
+        #: (method, exact): exact renderers serve metrics and exports, the others what is displayed
+        self._renderers: dict[tuple[str, bool], Renderer] = {}
         self._failed: dict[str, str] = {}
         self._partial: dict[tuple, tuple[np.ndarray, set[TileKey]]] = {}
         self._thread = QThread()
         self._thread.setObjectName(f"zoomsr-{name}-{device}")
         self.moveToThread(self._thread)
+        self._thread.started.connect(self._init_thread)
         self._wake.connect(self._drain)
         self._finish.connect(self._close)
 
@@ -121,7 +132,12 @@ class RenderWorker(QObject):
         """Try methods that failed to load again (e.g. after importing weights)."""
         with self._lock:
             self._failed.clear()
-            self._renderers = {k: v for k, v in self._renderers.items() if k == "bicubic"}
+            self._renderers = {k: v for k, v in self._renderers.items() if k[0] == "bicubic"}
+
+    def dtype_of(self, method: str) -> torch.dtype | None:
+        """The dtype that renders ``method``'s displayed tiles (None until it is loaded)."""
+        renderer = self._renderers.get((method, False))
+        return None if renderer is None else next(renderer.method.parameters(), torch.empty(0)).dtype
 
     @property
     def busy(self) -> bool:
@@ -148,6 +164,11 @@ class RenderWorker(QObject):
 
     def _cancelled(self) -> bool:
         return self._stopping or self._token.is_set()
+
+    @Slot()
+    def _init_thread(self) -> None:
+        """OpenMP's thread count is per calling thread: each worker sets its own."""
+        torch.set_num_threads(self.threads)
 
     @Slot()
     def _drain(self) -> None:
@@ -187,29 +208,40 @@ class RenderWorker(QObject):
         for key in [k for k in self._partial if k[2] == image_key]:
             del self._partial[key]
 
-    def _renderer(self, method: str) -> Renderer | None:
-        """The method's renderer, loaded on first use; None (reported once) if it cannot load."""
+    def _renderer(self, method: str, exact: bool = False) -> Renderer | None:
+        """The method's renderer, loaded on first use; None (reported once) if it cannot load.
+
+        ``exact``: for numbers and files (float32 on CPUs); otherwise for display only."""
         if method in self._failed:
             return None
-        renderer = self._renderers.get(method)
+        renderer = self._renderers.get((method, exact))
         if renderer is not None:
             return renderer
         try:
             model = self.provider.load(method, self.device)
-            half = self.provider.info(method).supports_half and self.device.type != "cpu"
-            dtype = PRECISIONS[self.precision] if half else torch.float32
+            if (method, not exact) in self._renderers:  # the other renderer converted it in place
+                model = copy.deepcopy(model)
+            info = self.provider.info(method)
+            if self.device.type != "cpu":
+                dtype = PRECISIONS[self.precision] if info.supports_half else torch.float32
+            elif exact or not info.supports_half:
+                dtype = torch.float32
+            else:
+                dtype = display_dtype(model, self.device)
             renderer = Renderer(model, device=self.device, dtype=dtype, cache_bytes=self.cache_bytes,
                                 chunk=self.chunk)
         except Exception as err:  # noqa: BLE001 - any failure becomes a message in the window
             self._failed[method] = _describe(err)
             self.methodFailed.emit(method, self._failed[method])
             return None
-        self._renderers[method] = renderer
+        self._renderers[method, exact] = renderer
+        if self.device.type != "cpu" or (not exact and dtype == torch.float32):  # one serves both
+            self._renderers[method, not exact] = renderer
         return renderer
 
     def _run_tile(self, job: TileJob) -> None:
         key = job.key
-        renderer = self._renderer(key.method)
+        renderer = self._renderer(key.method, exact=job.keep_pixels)  # kept pixels give numbers
         if renderer is None:
             return
         try:
@@ -221,9 +253,32 @@ class RenderWorker(QObject):
             self.tileFailed.emit(key, _describe(err))
             return
         self.tileReady.emit(TileResult(key, to_qimage(rgb), rgb if job.keep_pixels else None))
+        if not job.ahead:
+            self._prefetch_rest(renderer, job)
+
+    def _prefetch_rest(self, renderer: Renderer, job: TileJob) -> None:
+        """Once a tile is there, encode the features under the queued tiles of its grid at once.
+
+        Tile by tile, each render would encode its few missing encoder tiles with a whole halo
+        of the encoder's radius: for LIIF at ×4 with 256-px tiles that halo cost more than the
+        encoder's own work. Features do not depend on the zoom, so they serve later zooms too.
+        """
+        key = job.key
+        with self._lock:
+            rects = [j.key.rect for j in self._jobs if isinstance(j, TileJob) and not j.ahead
+                     and (j.key.method, j.key.image, j.key.grid) == (key.method, key.image, key.grid)
+                     and j.keep_pixels == job.keep_pixels]
+        if not rects:
+            return
+        box = Rect(min(r.top for r in rects), min(r.left for r in rects),
+                   max(r.bottom for r in rects), max(r.right for r in rects))
+        try:
+            renderer.prefetch(job.source, key.out_h, key.out_w, box, cancel=self._cancelled)
+        except (RenderCancelled, RenderError, MemoryError):
+            return  # a failure shows on the tiles themselves
 
     def _run_metrics(self, job: MetricsJob) -> None:
-        renderer = self._renderer(job.method)
+        renderer = self._renderer(job.method, exact=True)
         if renderer is None:
             return
         out_h, out_w = job.gt.grid
@@ -262,7 +317,7 @@ class RenderWorker(QObject):
 
         try:
             for item in items:
-                renderer = self._renderer(item.method)
+                renderer = self._renderer(item.method, exact=True)
                 if renderer is None:
                     raise RenderError(f"{item.method}: {self._failed[item.method]}")
                 rect = item.rect

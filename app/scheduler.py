@@ -36,6 +36,8 @@ NOTIFY_MS = 30
 MAX_HEATMAPS = 512
 #: bicubic previews are quick: one query chunk per tile
 PREVIEW_CHUNK = 512 * 512
+#: time left is estimated once this much of a view is rendered
+MIN_ESTIMATE_FRACTION = 0.05
 
 
 @dataclass(frozen=True)
@@ -46,10 +48,14 @@ class LayerStatus:
     total: int
     final: int
     fraction: float
-    #: wall time of the last complete refinement
+    #: wall time of the refinement of the current view (None while refining or after a zoom)
     seconds: float | None
     #: why nothing is rendered, or what went wrong
     message: str = ""
+    #: estimated seconds until the view is final (None when unknown or final)
+    seconds_left: float | None = None
+    #: how far the whole-image numbers are (ground-truth mode), None when done or not needed
+    numbers: float | None = None
 
     @property
     def refining(self) -> bool:
@@ -85,14 +91,17 @@ class TileScheduler(QObject):
         self._region: dict[tuple[int, str], RegionMetrics] = {}
         self._region_busy: set[tuple] = set()
         self._heat: dict[TileKey, QImage] = {}
-        self._refine_start: dict[tuple[int, str], float] = {}
-        self._refine_seconds: dict[tuple[int, str], float] = {}
+        #: layer → (start, output grid) of the refinement under way
+        self._refine_start: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
+        #: layer → (seconds, output grid) of its last complete refinement
+        self._refine_seconds: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
         self._model_jobs: list[Job] = []
         self._model_zoom: float | None = None
         self._plan_timer = self._timer(0, self._replan)
         self._model_timer = self._timer(MODEL_DELAY_MS, self._submit_model)
         self._notify_timer = self._timer(NOTIFY_MS, self.updated.emit)
-        self.preview = self._worker("cpu", "float32", settings.cache_bytes, "preview", PREVIEW_CHUNK)
+        # one thread: bicubic tiles take milliseconds, and the model's threads keep the cores
+        self.preview = self._worker("cpu", "float32", settings.cache_bytes, "preview", PREVIEW_CHUNK, threads=1)
         self.device = self._checked_device(settings.device)
         self.model = self._worker(self.device, settings.precision, settings.cache_bytes, "model")
 
@@ -112,9 +121,9 @@ class TileScheduler(QObject):
         return device if device in available_devices() else "cpu"
 
     def _worker(self, device: str, precision: str, cache_bytes: int, name: str,
-                chunk: int | None = None) -> RenderWorker:
+                chunk: int | None = None, threads: int | None = None) -> RenderWorker:
         worker = RenderWorker(self.provider, device, precision=precision, cache_bytes=cache_bytes,
-                              chunk=chunk, name=name)
+                              chunk=chunk, name=name, threads=threads)
         worker.tileReady.connect(self._on_tile)
         worker.tileFailed.connect(self._on_tile_failed)
         worker.progress.connect(self._on_progress)
@@ -257,9 +266,19 @@ class TileScheduler(QObject):
         total = sum(k.rect.height * k.rect.width for k in work)
         done = sum(k.rect.height * k.rect.width * (1.0 if k in self.cache or k in self._tile_errors
                                                      else self._progress.get(k, 0.0)) for k in work)
-        fraction = done / total if total else 1.0
-        return LayerStatus(kind, len(fine), final, min(fraction, 1.0),
-                           self._refine_seconds.get(layer.id), "; ".join(sorted(errors)))
+        fraction = min(done / total if total else 1.0, 1.0)
+        grid = (tiles.placement.out_h, tiles.placement.out_w) if tiles is not None else None
+        last = self._refine_seconds.get(layer.id)
+        seconds = last[0] if last is not None and last[1] == grid and fine else None
+        start = self._refine_start.get(layer.id)
+        left = None
+        if start is not None and final < len(fine) and fraction >= MIN_ESTIMATE_FRACTION:
+            left = (time.perf_counter() - start[0]) * (1 - fraction) / fraction
+        numbers = None
+        if self.doc is not None and self.doc.gt is not None and kind is not Kind.TRUTH \
+                and self.whole_metrics(layer.method) is None and layer.method not in self._method_errors:
+            numbers = self.whole_progress(layer.method)
+        return LayerStatus(kind, len(fine), final, fraction, seconds, "; ".join(sorted(errors)), left, numbers)
 
     def region_metrics(self, layer: Layer) -> RegionMetrics | None:
         """Metrics of the region a layer shows, if they match the current view."""
@@ -349,14 +368,16 @@ class TileScheduler(QObject):
         for layer, kind, tiles in self._entries.values():
             if kind is not Kind.BLOCKED and any(k not in self.cache and k not in self._tile_errors
                                                 for k in tiles.fine):
-                self._refine_start.setdefault(layer.id, now)
+                grid = (tiles.placement.out_h, tiles.placement.out_w)
+                if self._refine_start.get(layer.id, (0.0, None))[1] != grid:  # a new zoom starts the clock
+                    self._refine_start[layer.id] = (now, grid)
 
     def _stop_clocks(self) -> None:
         now = time.perf_counter()
         for layer, _, tiles in self._entries.values():
             start = self._refine_start.get(layer.id)
             if start is not None and all(k in self.cache or k in self._tile_errors for k in tiles.fine):
-                self._refine_seconds[layer.id] = now - start
+                self._refine_seconds[layer.id] = (now - start[0], start[1])
                 del self._refine_start[layer.id]
 
     def _update_regions(self) -> None:

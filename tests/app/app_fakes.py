@@ -70,7 +70,9 @@ class FakeProvider(RegistryProvider):
     def info(self, name: str) -> MethodInfo:
         if name == "bicubic":
             return super().info(name)
-        return MethodInfo(name, name.upper(), "liif", f"{name} — a fake method for tests")  # stands for a trained model
+        # stands for a trained model; float32 even where the CPU has bfloat16 (fakes may hold locks,
+        # which the bfloat16 probe cannot copy)
+        return MethodInfo(name, name.upper(), "liif", f"{name} — a fake method for tests", supports_half=False)
 
     def status(self, name: str) -> MethodStatus:
         if name == "bicubic":

@@ -10,6 +10,7 @@ from app.document import Document
 from app.jobs import MetricsJob
 from app.layers import Kind, Layer, layer_tiles, plan_jobs
 from app.view_state import ViewState
+from sr_core.imaging import save_png
 from sr_core.render import SourceImage
 
 
@@ -105,3 +106,30 @@ def test_after_the_view_is_final_a_short_pan_finds_final_tiles(qtbot, make_windo
     tiles = window.scheduler.layer_tiles(canvas.layers()[0])
     assert set(tiles.fine) & set(ahead)  # the pan uncovered tiles that were rendered ahead...
     assert all(k in window.scheduler.cache for k in tiles.fine)  # ...so it is final at once
+
+
+def test_the_refinement_time_belongs_to_its_zoom(qtbot, make_window, tmp_path, fake):
+    path = tmp_path / "large.png"
+    save_png(path, smooth_image(300, 400))
+    window = make_window(FakeProvider({"fake": lambda: fake}), path, size=(320, 240), panels=["fake"])
+    panel = window.panels[0]
+    window.view.zoom_to(2.0)
+    settle(qtbot, window)
+    window.refresh()
+    assert "refined in" in panel.info.text() and "2×" in panel.info.text()
+    window.view.fit()  # below ×1 nothing refines: the time of ×2 must not stay
+    settle(qtbot, window)
+    window.refresh()
+    assert window.view.state.zoom < 1 and "refined in" not in panel.info.text()
+    status = window.scheduler.status(panel.canvas.layers()[0])
+    assert status.seconds is None and status.seconds_left is None
+
+
+def test_ground_truth_numbers_show_as_computing_until_they_are(qtbot, make_window, image_file, fake):
+    window = make_window(FakeProvider({"fake": lambda: fake}), image_file, panels=["bicubic", "fake"], gt_factor=2)
+    layer = window.panels[1].canvas.layers()[0]
+    assert window.scheduler.status(layer).numbers is not None
+    settle(qtbot, window)
+    window.refresh()
+    assert window.scheduler.status(layer).numbers is None
+    assert window.panels[1].state.text() == "final" and window.work_label.text().startswith("Ready")

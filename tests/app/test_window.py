@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from app_fakes import WAIT_MS, FakeProvider, settle, smooth_image
+from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
@@ -139,16 +139,24 @@ def test_wipe_mode_shows_two_methods_in_one_panel(qtbot, make_window, image_file
     assert len(window.panels) == 2 and not window.act_swap.isEnabled()
 
 
-def test_panel_counts_and_all_methods(qtbot, make_window, image_file):
-    provider = FakeProvider({"a": None, "b": None, "c": None})
-    window = make_window(provider, image_file, size=(900, 600))
-    for n in (1, 2, 3, 4):
+def test_panel_counts_add_only_methods_that_can_run_and_all_methods(qtbot, make_window, image_file):
+    provider = FakeProvider({"a": FakeMethod, "b": None, "c": FakeMethod})  # b has no weights
+    window = make_window(provider, image_file, size=(900, 600), panels=["bicubic"])
+    for n, shown in ((1, 1), (2, 2), (3, 3), (4, 3)):
         window.set_panel_count(n)
-        assert len(window.panels) == n
+        assert len(window.panels) == shown
+    assert window.methods == ["bicubic", "a", "c"]
     window.set_panel_count(0)
     assert [p.canvas.methods[0] for p in window.panels] == ["bicubic", "a", "b", "c"]
     window.panels[1].methodChosen.emit(1, 0, "bicubic")
     assert window.methods[1] == "bicubic" and window.panels[1].canvas.methods == ["bicubic"]
+
+
+def test_in_ground_truth_mode_a_third_panel_is_the_reference(qtbot, make_window, image_file):
+    provider = FakeProvider({"a": FakeMethod, "b": None})
+    window = make_window(provider, image_file, panels=["bicubic", "a"], gt_factor=2)
+    window.set_panel_count(3)
+    assert window.methods == ["bicubic", "a", "gt"]
 
 
 def test_pinch_and_wheel_zoom_about_the_fingers(qtbot, make_window, image_file):
