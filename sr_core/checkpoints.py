@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,9 @@ def import_official(pth: str | os.PathLike) -> tuple[SRMethod, dict[str, Any]]:
     if not pth.is_file():
         raise CheckpointError(f"{pth}: no such file")
     try:
-        obj = torch.load(pth, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # e.g. "Detected pickle protocol …": the error below says it
+            warnings.simplefilter("ignore")
+            obj = torch.load(pth, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise CheckpointError(f"{pth.name} is refused: it is not weights only (reading it would "
                               "need a full unpickler, which can run code)") from None

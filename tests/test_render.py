@@ -149,3 +149,12 @@ def test_half_precision_renders_every_method_close_to_float32(arch, dtype, image
     half = Renderer(copy.deepcopy(model), dtype=dtype).render(image, out_h, out_w)
     assert half.dtype == np.float32
     assert np.abs(half - full).max() <= (2e-3 if dtype == torch.float16 else 4e-3)
+
+
+def test_non_finite_output_fails_instead_of_rendering_black():
+    model = tiny_model("liif")
+    with torch.no_grad():
+        model.imnet.layers[-1].bias[0] = float("nan")
+    image = SourceImage(np.random.default_rng(0).random((12, 10, 3), dtype=np.float32))
+    with pytest.raises(RenderError, match="NaN or infinite"):
+        Renderer(model).render(image, 24, 20)
