@@ -48,11 +48,22 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def provenance_summary(training: dict[str, Any]) -> str:
+    """One line for people, e.g. "trained by ZoomSR: 437 images, 1.4 h on CPU, from the LIIF
+    authors' EDSR-baseline weights, trained on DIV2K"."""
+    start = training.get("init") or {}
+    origin = ((start.get("provenance") or {}).get("summary")
+              or (f"a {start['method']} checkpoint" if start else "random initialisation"))
+    images = (training.get("data") or {}).get("images", "?")
+    hours = training.get("wall_time_s", 0) / 3600
+    return f"trained by ZoomSR: {images} images, {hours:.1f} h on {training.get('device', '?')}, from {origin}"
+
+
 def export(path: Path, model: SRMethod, recipe: Recipe, training: dict[str, Any],
            metrics: dict[str, Any], trained: bool) -> Path:
     """Write ``model`` to ``path`` in the recipe's export dtype with the run's metadata."""
     meta = {"method": recipe.method, "trained": trained,
-            "provenance": {"kind": "zoomsr", "summary": f"trained by ZoomSR: {recipe.description}"},
+            "provenance": {"kind": "zoomsr", "summary": provenance_summary(training)},
             "training": {"recipe_name": recipe.name, "recipe": recipe.raw,
                          "recipe_sha256": recipe.digest, "lr_generation": LR_GENERATION,
                          "git": git_revision(), "torch": torch.__version__, **training},

@@ -103,6 +103,7 @@ def test_a_frozen_encoder_run_starts_from_a_liif_checkpoint(tiny_raw, tmp_path: 
     result = train(parse(raw), RunOptions(out_dir=tmp_path / "run", device="cpu", progress=False))
     trained, meta = checkpoints.load(result.checkpoint)
     init = meta["training"]["init"]
+    assert meta["provenance"]["summary"].startswith("trained by ZoomSR: 6 images, 0.0 h on CPU, from a liif checkpoint")
     assert init["mapping"] == "liif → ultrasr" and init["lr_scale"]["hidden.1.weight"][0][:2] == [0, 16]
     for key, value in source.encoder.state_dict().items():
         assert torch.equal(trained.encoder.state_dict()[key], value), key
