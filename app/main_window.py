@@ -45,6 +45,7 @@ from app.window_geometry import restore_geometry, save_geometry
 from app.zoom_text import FIT, format_zoom, parse_zoom
 from sr_core.devices import device_label
 from sr_core.imaging import ImageLoadError
+from sr_core.outputs import OutputError, check_output_file
 from sr_core.registry import install_official
 
 #: rows × columns of the panel grid for each panel count
@@ -552,6 +553,11 @@ class MainWindow(QMainWindow):
                 items += view_export(doc, state, panel.canvas.viewport(), methods, path)
             else:
                 items += region_export(doc, methods, request.region, request.scale, path)
+        for item in items:  # before the rendering, not after it
+            try:
+                check_output_file(Path(item.path), [Path(doc.path)] if doc.path else [])
+            except OutputError as err:
+                raise ExportError(str(err)) from None
         return items
 
     @staticmethod

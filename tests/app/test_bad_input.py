@@ -92,3 +92,14 @@ def test_an_unavailable_device_is_refused(args, capsys):
 
     assert app_main.run([*args, "--screenshot", "never.png"]) == 2
     assert "not available" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", ["missing/view.png", "small.png", "/proc/view.png"])
+def test_an_export_destination_is_checked_before_rendering(make_window, image_file, tmp_path, target):
+    from app.dialogs.export_dialog import ALL, ExportRequest
+    from app.export_plan import ExportError
+
+    window = make_window(FakeProvider({}), image_file)  # image_file is tmp_path / "small.png"
+    with pytest.raises(ExportError, match="does not exist|is an input|cannot write"):
+        window.export_items(ExportRequest(ALL, None, 1.0, str(tmp_path / target)))
+    assert image_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
