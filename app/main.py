@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QSplashScreen
 from app import error_hook, theme
 from app.cli_options import ViewerOptions, parse_options
 from app.icons import app_icon
+from app.xcb_libraries import missing_libraries, missing_message, uses_xcb
 from sr_core.logs import setup_logging, unexpected
 
 
@@ -53,6 +54,9 @@ def _start(opts: ViewerOptions) -> int:
     if opts.headless:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         qInstallMessageHandler(_quiet_offscreen)
+    elif uses_xcb() and (missing := missing_libraries()):  # else Qt aborts naming one, maybe wrongly
+        print(f"error: {missing_message(missing)}", file=sys.stderr)
+        return 1
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName("ZoomSR")
     app.setDesktopFileName("zoomsr")  # lets Wayland match the window to zoomsr.desktop's icon

@@ -229,9 +229,9 @@ class Session:
             time.sleep(POLL)
         step.sharp_final = self._sharpness()
         step.sharp_min = min(step.sharp_min or step.sharp_final, step.sharp_final)
-        renderer = self.window.scheduler.model._renderers.get(self.method)
-        if renderer is not None:
-            self.dtype = str(next(renderer.method.parameters()).dtype).removeprefix("torch.")
+        dtype = self.window.scheduler.model.dtype_of(self.method)
+        if dtype is not None:
+            self.dtype = str(dtype).removeprefix("torch.")
         return step
 
 

@@ -15,7 +15,6 @@ import copy
 import numpy as np
 import torch
 
-from sr_core.devices import native_bf16
 from sr_core.methods.base import SRMethod
 from sr_core.paths import resources_dir
 
@@ -26,6 +25,19 @@ DISPLAY_QUANTILE = 0.99
 #: the probe: a textured crop (rows, columns) of the demo photograph, rendered at this scale
 PROBE_CROP = (slice(250, 266), slice(380, 396))
 PROBE_SCALE = 3.1
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether bfloat16 matrix products run natively on ``device`` (a CPU with AVX-512 BF16 or
+    AMX, as oneDNN reports it; CUDA)."""
+    if device.type == "cuda":
+        return True
+    if device.type != "cpu":
+        return False
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def probe_image() -> np.ndarray:

@@ -6,8 +6,7 @@ import pytest
 import torch
 
 from sr_core import display_precision
-from sr_core.devices import native_bf16
-from sr_core.display_precision import DISPLAY_TOLERANCE, display_dtype, probe_error
+from sr_core.display_precision import DISPLAY_TOLERANCE, display_dtype, native_bf16, probe_error
 from tests.tiny_models import tiny_model
 
 CPU = torch.device("cpu")
