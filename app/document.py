@@ -7,12 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from sr_core.imaging import ImageLoadError, LoadedImage, load_image, to_uint8
+from sr_core.imaging import ImageLoadError, LoadedImage, image_size, load_image, to_uint8
+from sr_core.memory import available_bytes
 from sr_core.render import Rect, SourceImage, output_size
 from sr_core.resize import imresize
 
 #: the smallest LR side a ground-truth comparison accepts
 MIN_LR_SIDE = 8
+#: peak bytes per image pixel while an image opens and is shown: the float32 source (12), the
+#: preview pyramids (~6) and the decoded levels (3, twice while they are converted)
+BYTES_PER_PIXEL = 24
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,20 @@ def _describe(image: LoadedImage) -> str:
     return f"{image.width}×{image.height} · {image.bit_depth}-bit {kind}{alpha}"
 
 
+def check_memory(path: str | Path, bytes_per_pixel: int = BYTES_PER_PIXEL) -> None:
+    """Refuse, from its header, an image that would take more memory than the machine has free."""
+    width, height = image_size(path)
+    need, free = width * height * bytes_per_pixel, available_bytes()
+    if free is not None and need > free:
+        raise ImageLoadError(
+            f"{Path(path).name}: {width}×{height} needs about {need / 2**30:.1f} GB to view, and "
+            f"{free / 2**30:.1f} GB are free. Downscale it first, e.g. 'python main.py upscale "
+            "IMAGE -o SMALLER.png --width 4000 --method bicubic'.")
+
+
 def open_document(path: str | Path) -> Document:
     """Load an image file; raises ``ImageLoadError`` with a readable message."""
+    check_memory(path)
     image = load_image(path, levels=True)  # 8-bit pixels go into the SourceImage without a float copy
     return Document(Path(path).name, str(path), SourceImage(image.pixels), _describe(image),
                     bit_depth=image.bit_depth, grayscale=image.grayscale)
@@ -102,6 +118,7 @@ def open_ground_truth(path: str | Path, factor: int) -> Document:
     The reference is cropped to a multiple of ``factor`` (as benchmarks do), so that the input
     at ×factor lands exactly on the reference's pixel grid.
     """
+    check_memory(path, 2 * BYTES_PER_PIXEL)  # the reference's float pixels and its bicubic LR too
     image = load_image(path)
     h, w = image.height // factor * factor, image.width // factor * factor
     if min(h, w) // factor < MIN_LR_SIDE:

@@ -67,7 +67,7 @@ def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
     """The checked JSON metadata of a checkpoint, without loading its weights."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file")
+        raise CheckpointError(f"{path}: {_not_a_file(path)}")
     try:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get("zoomsr")
@@ -118,7 +118,7 @@ def import_official(pth: str | os.PathLike) -> tuple[SRMethod, dict[str, Any]]:
     """Model and metadata from an official LIIF / LTE / CLIT ``.pth`` (weights only)."""
     pth = Path(pth)
     if not pth.is_file():
-        raise CheckpointError(f"{pth}: no such file")
+        raise CheckpointError(f"{pth}: {_not_a_file(pth)}")
     try:
         with warnings.catch_warnings():  # e.g. "Detected pickle protocol …": the error below says it
             warnings.simplefilter("ignore")
@@ -153,3 +153,8 @@ def import_official(pth: str | os.PathLike) -> tuple[SRMethod, dict[str, Any]]:
             "training": {"source": f"official {name} checkpoint {pth.name}",
                          "epoch": epoch if type(epoch) is int else None}}
     return model, meta
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be read as a checkpoint (opening a FIFO would wait forever)."""
+    return "is not a regular file" if path.exists() else "no such checkpoint file"

@@ -103,3 +103,13 @@ def test_an_export_destination_is_checked_before_rendering(make_window, image_fi
     with pytest.raises(ExportError, match="does not exist|is an input|cannot write"):
         window.export_items(ExportRequest(ALL, None, 1.0, str(tmp_path / target)))
     assert image_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_an_image_too_large_for_the_free_memory_is_refused_from_its_header(make_window, image_file, qtbot,
+                                                                           monkeypatch):
+    monkeypatch.setattr("app.document.available_bytes", lambda: 48 * 64 * 10)  # small.png is 64×48
+    window = make_window(FakeProvider({}))
+    window.open_path(str(image_file))
+    qtbot.waitUntil(lambda: not window.loading, timeout=5000)
+    assert window.doc is None
+    assert "needs about" in window.messages.messages()[-1]
