@@ -118,10 +118,11 @@ class PanelWidget(QFrame):
         """Update the header texts from the view and the scheduler."""
         sched = self.context.scheduler
         for button, method in zip(self.buttons, self.canvas.methods):
-            available = sched.kind(method) is not Kind.BLOCKED
+            kind = sched.kind(method)
             button.setText(f"{self.display(method)}  ▾")
-            button.setIcon(QIcon() if available else _lock_icon())
-            button.setToolTip(self._paper(method))
+            button.setIcon(QIcon() if kind is not Kind.BLOCKED else _lock_icon())
+            weights = sched.weights(method) if kind is Kind.MODEL else None
+            button.setToolTip(self._paper(method) + (f"\nWeights: {weights.provenance}" if weights else ""))
         state = self.context.view.state
         statuses = [sched.status(layer) for layer in self.canvas.layers()]
         live = [s for s in statuses if s.kind is not Kind.BLOCKED]
@@ -129,6 +130,7 @@ class PanelWidget(QFrame):
         if state is not None:
             parts.append(format_zoom(state.zoom))
             models = [m for m in self.canvas.methods if sched.kind(m) is Kind.MODEL]
+            parts.append(" | ".join(dict.fromkeys(WEIGHT_TAGS.get(sched.weights(m).source, "?") for m in models)))
             tiles = sched.layer_tiles(self.canvas.layers()[0])
             if tiles is not None and not tiles.placement.upscaling:
                 parts.append("below ×1 all methods are alike")
@@ -140,7 +142,7 @@ class PanelWidget(QFrame):
         times = [s.seconds for s in live if s.seconds is not None]
         if not refining and times and sched.doc is not None:
             parts.append(f"refined in {max(times):.1f} s")
-        self.info.setText("  ·  ".join(parts))
+        self.info.setText("  ·  ".join(p for p in parts if p))
         if sched.doc is None:
             text, color = "", theme.MUTED
         elif not live:
@@ -158,6 +160,11 @@ class PanelWidget(QFrame):
         self.state.setStyleSheet(f"color: {color.name()};")
         self.state.setToolTip("\n".join(errors) or text)
         self.canvas.update()
+
+
+#: the header's short word on where a model's weights come from (the tooltip has the rest)
+WEIGHT_TAGS = {"official": "authors' weights", "trained here": "trained by ZoomSR",
+               "imported": "imported weights"}
 
 
 def progress_text(status: LayerStatus) -> str:

@@ -19,7 +19,7 @@ from app.background import Background
 from app.document import Document
 from app.heatmap import heatmap_image
 from app.jobs import ExportItem, Job, MetricsResult, TileResult
-from app.layers import Kind, Layer, LayerTiles, layer_tiles, plan_jobs
+from app.layers import Kind, Layer, LayerTiles, layer_tiles, plan_jobs, tile_needs
 from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider
 from app.region_metrics import RegionMetrics, region_metrics
 from app.render_worker import RenderWorker
@@ -28,6 +28,7 @@ from app.tile_cache import TileCache
 from app.tiles import TileKey
 from app.view_state import ViewState
 from sr_core.devices import available_devices, resolve_device
+from sr_core.registry import MethodStatus
 
 #: quiet time after the last zoom step before the model worker gets the new plan
 MODEL_DELAY_MS = 150
@@ -82,7 +83,7 @@ class TileScheduler(QObject):
         self.view: ViewState | None = None
         self.layers: list[Layer] = []
         self._entries: dict[tuple[int, str], tuple[Layer, Kind, LayerTiles]] = {}
-        self._statuses: dict[str, tuple[bool, str]] = {}
+        self._statuses: dict[str, MethodStatus] = {}
         self._tile_errors: dict[TileKey, str] = {}
         self._method_errors: dict[str, str] = {}
         self._reported: set[tuple[str, str]] = set()
@@ -235,9 +236,13 @@ class TileScheduler(QObject):
             return ok, "" if ok else "Open a ground-truth reference to show it (File ▸ Compare with ground truth…)."
         if method not in self.provider.names():
             return False, f"Unknown method {method!r}."
+        status = self.weights(method)
+        return status.available, status.reason
+
+    def weights(self, method: str) -> MethodStatus:
+        """The provider's status of a method (its weights and their provenance), read once per refresh."""
         if method not in self._statuses:
-            status = self.provider.status(method)
-            self._statuses[method] = (status.available, status.reason)
+            self._statuses[method] = self.provider.status(method)
         return self._statuses[method]
 
     def method_error(self, method: str) -> str | None:
@@ -342,9 +347,10 @@ class TileScheduler(QObject):
         self._entries = entries
         wanted = {k for _, _, t in entries.values() for k in t.base + t.fine + t.truth}
         self.cache.pin(wanted)
+        self.cache.needs = tile_needs(t for _, _, t in entries.values())
         self._progress = {k: v for k, v in self._progress.items() if k in wanted or isinstance(k, tuple)}
         jobs = plan_jobs(list(entries.values()), doc, self.tile,
-                         wanted=lambda k: k not in self.cache and k not in self._tile_errors,
+                         wanted=lambda k, part: not self.cache.covers(k, part) and k not in self._tile_errors,
                          metrics_wanted=lambda m: (m, doc.source.key) not in self._whole
                          and m not in self._method_errors)
         preview = [j for j in jobs if j.method == BICUBIC]
