@@ -90,7 +90,7 @@ def test_cisrgan_recipe() -> None:
 
 
 #: shipped recipes fine-tuned on a CPU from the authors' LIIF (the others keep a GPU schedule)
-CPU_RECIPES = ("ultrasr",)
+CPU_RECIPES = ("ultrasr", "ipe")
 
 
 @pytest.mark.parametrize("method", CPU_RECIPES)
