@@ -328,7 +328,7 @@ class PanelCanvas(QWidget):
         for key in keys:
             tile = cache.get(key)
             if tile is not None:
-                p.drawImage(self._target(place, *key.image_rect(place.image)), tile.image)
+                p.drawImage(self._target(place, *key.image_rect(place.image, tile.part)), tile.image)
                 drawn.add(key)
         return drawn
 

@@ -21,6 +21,8 @@ class TileJob:
     keep_pixels: bool = False
     #: rendered ahead of the view (around it), not shown yet
     ahead: bool = False
+    #: the part of the tile to render (what the view shows of an edge tile); None: all of it
+    part: Rect | None = None
 
     #: display work may keep running when a new plan still wants it
     background = False
@@ -69,6 +71,8 @@ class TileResult:
     key: TileKey
     image: QImage
     pixels: np.ndarray | None
+    #: the part of the tile rendered (``image`` holds just that); None: all of it
+    part: Rect | None = None
 
 
 @dataclass(frozen=True)

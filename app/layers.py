@@ -2,7 +2,8 @@
 
 A *layer* is one method drawn into one panel (two layers share a panel in wipe mode). Its
 tiles come in two stages, each drawn over the previous: ``base`` (bicubic of the current grid,
-fast) → ``fine`` (the final tiles, nearest the centre first). There is no coarse pass of the
+fast) → ``fine`` (the final tiles, nearest the centre first; edge tiles only as far as the
+view shows them, completed later as work ahead). There is no coarse pass of the
 method: upscaled, it was blurrier than bicubic and cost a quarter more queries. ``truth``
 tiles lie on the ground-truth grid under the view, for metrics and the error heatmap.
 ``ahead`` tiles ring the view (one tile wide) and are rendered last, when everything shown is
@@ -21,7 +22,7 @@ from itertools import zip_longest
 from app.document import Document
 from app.jobs import Job, MetricsJob, TileJob
 from app.method_provider import BICUBIC
-from app.tiles import Placement, TileKey, covering_tiles, grid_region, placement
+from app.tiles import Placement, TileKey, bounding, covering_tiles, grid_region, intersection, placement
 from app.view_state import Size, ViewState
 from sr_core.render import Rect
 
@@ -59,6 +60,8 @@ class LayerTiles:
     region: Rect | None = None
     #: final tiles just outside the view, rendered when nothing else is left
     ahead: list[TileKey] = field(default_factory=list)
+    #: the part of each edge tile of ``fine`` that the layer shows (tiles shown whole: absent)
+    need: dict[TileKey, Rect] = field(default_factory=dict)
 
 
 #: width of the ring of tiles rendered ahead around a view, in tiles
@@ -98,8 +101,28 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
                                                             visible[2] + margin, visible[3] + margin),
                             tile, centre)
     known = set(fine)
+    shown = Rect(max(0, place.oy), max(0, place.ox + layer.clip[0]),
+                 min(place.out_h, place.oy + layer.viewport[1]), min(place.out_w, place.ox + layer.clip[1]))
+    parts = {k: intersection(k.rect, shown) for k in fine}
     return LayerTiles(place, base=bicubic, fine=fine, truth=truth, region=region,
-                      ahead=[k for k in around if k not in known])
+                      ahead=[k for k in around if k not in known],
+                      need={k: part for k, part in parts.items() if part is not None and part != k.rect})
+
+
+def tile_needs(layers: Iterable[LayerTiles]) -> dict[TileKey, Rect]:
+    """The part of each tile that the layers need, for tiles that no layer needs whole (a tile
+    that two layers need in part: the box around both parts)."""
+    whole: set[TileKey] = set()
+    parts: dict[TileKey, Rect] = {}
+    for tiles in layers:
+        whole.update(tiles.base, tiles.truth)
+        for key in tiles.fine:
+            part = tiles.need.get(key)
+            if part is None:
+                whole.add(key)
+            else:
+                parts[key] = bounding(parts[key], part) if key in parts else part
+    return {key: part for key, part in parts.items() if key not in whole}
 
 
 def interleave(lists: Iterable[list[TileKey]]) -> list[TileKey]:
@@ -108,13 +131,18 @@ def interleave(lists: Iterable[list[TileKey]]) -> list[TileKey]:
 
 
 def plan_jobs(layers: list[tuple[Layer, Kind, LayerTiles]], doc: Document, tile: int,
-              wanted: Callable[[TileKey], bool], metrics_wanted: Callable[[str], bool]) -> list[Job]:
-    """Every job still needed, in order: bicubic, fine, ground-truth grid, metrics, ahead.
+              wanted: Callable[[TileKey, Rect | None], bool],
+              metrics_wanted: Callable[[str], bool]) -> list[Job]:
+    """Every job still needed, in order: bicubic, fine, ground-truth grid, metrics, ahead (the
+    rest of the edge tiles rendered in part, then a ring around the view).
 
-    ``wanted(key)`` is False for tiles already cached (or failed); ``metrics_wanted(method)``
-    says whether a method still lacks its whole-image metrics.
+    Edge tiles are rendered only as far as the view shows them (``LayerTiles.need``).
+    ``wanted(key, part)`` is False for tiles already cached with that part (None: the whole
+    tile), or failed; ``metrics_wanted(method)`` says whether a method still lacks its
+    whole-image metrics.
     """
     tiles = [t for _, _, t in layers]
+    needs = tile_needs(tiles)
     order = interleave(t.base + (t.fine if k is not Kind.MODEL else []) for _, k, t in layers)
     order += interleave(t.fine for t in tiles)
     order += interleave(t.truth for t in tiles)
@@ -122,14 +150,16 @@ def plan_jobs(layers: list[tuple[Layer, Kind, LayerTiles]], doc: Document, tile:
     jobs: list[Job] = []
     seen: set[TileKey] = set()
     for key in order:
-        if key not in seen and wanted(key):
+        if key not in seen and wanted(key, needs.get(key)):
             seen.add(key)
             keep = doc.gt is not None and key.grid == doc.gt.grid and key.image == doc.source.key
-            jobs.append(TileJob(key, sources[key.image], keep))
+            jobs.append(TileJob(key, sources[key.image], keep, part=needs.get(key)))
     if doc.gt is not None:
         methods = dict.fromkeys(layer.method if kind is Kind.MODEL else BICUBIC
                                 for layer, kind, _ in layers if kind in (Kind.MODEL, Kind.BICUBIC))
         jobs += [MetricsJob(m, doc.source, doc.gt, tile) for m in methods if metrics_wanted(m)]
+    jobs += [TileJob(key, sources[key.image], ahead=True) for key in needs if wanted(key, None)]
     ahead = dict.fromkeys(interleave(t.ahead for t in tiles))  # panels may share a method
-    jobs += [TileJob(key, sources[key.image], ahead=True) for key in ahead if key not in seen and wanted(key)]
+    jobs += [TileJob(key, sources[key.image], ahead=True) for key in ahead
+             if key not in seen and wanted(key, None)]
     return jobs

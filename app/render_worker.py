@@ -100,8 +100,8 @@ class RenderWorker(QObject):
         """Replace the queue with ``jobs`` (in order); the job in flight stops unless wanted."""
         with self._lock:
             current = self._current
-            if current is not None and not current.background and any(j.key == current.key for j in jobs):
-                jobs = [j for j in jobs if j.key != current.key]
+            if current is not None and not current.background and any(j == current for j in jobs):
+                jobs = [j for j in jobs if j != current]
             else:
                 self._token.set()
             self._jobs = deque(jobs)
@@ -245,14 +245,14 @@ class RenderWorker(QObject):
         if renderer is None:
             return
         try:
-            rgb = renderer.render(job.source, key.out_h, key.out_w, key.rect, cancel=self._cancelled,
+            rgb = renderer.render(job.source, key.out_h, key.out_w, job.part or key.rect, cancel=self._cancelled,
                                   progress=lambda done, total: self.progress.emit(key, done, total))
         except RenderCancelled:
             return
         except Exception as err:  # noqa: BLE001 - out of memory and bugs alike: report, go on
             self.tileFailed.emit(key, _describe(err))
             return
-        self.tileReady.emit(TileResult(key, to_qimage(rgb), rgb if job.keep_pixels else None))
+        self.tileReady.emit(TileResult(key, to_qimage(rgb), rgb if job.keep_pixels else None, job.part))
         if not job.ahead:
             self._prefetch_rest(renderer, job)
 
@@ -265,7 +265,7 @@ class RenderWorker(QObject):
         """
         key = job.key
         with self._lock:
-            rects = [j.key.rect for j in self._jobs if isinstance(j, TileJob) and not j.ahead
+            rects = [j.part or j.key.rect for j in self._jobs if isinstance(j, TileJob) and not j.ahead
                      and (j.key.method, j.key.image, j.key.grid) == (key.method, key.image, key.grid)
                      and j.keep_pixels == job.keep_pixels]
         if not rects:

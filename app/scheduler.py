@@ -267,10 +267,10 @@ class TileScheduler(QObject):
         fine = tiles.fine if tiles is not None else []
         final = sum(1 for k in fine if k in self.cache or k in self._tile_errors)
         errors = {self._tile_errors[k] for k in fine if k in self._tile_errors}
-        work = fine
-        total = sum(k.rect.height * k.rect.width for k in work)
-        done = sum(k.rect.height * k.rect.width * (1.0 if k in self.cache or k in self._tile_errors
-                                                     else self._progress.get(k, 0.0)) for k in work)
+        parts = {k: tiles.need.get(k, k.rect) for k in fine} if tiles is not None else {}
+        total = sum(r.height * r.width for r in parts.values())
+        done = sum(r.height * r.width * (1.0 if k in self.cache or k in self._tile_errors
+                                         else self._progress.get(k, 0.0)) for k, r in parts.items())
         fraction = min(done / total if total else 1.0, 1.0)
         grid = (tiles.placement.out_h, tiles.placement.out_w) if tiles is not None else None
         last = self._refine_seconds.get(layer.id)

@@ -1,11 +1,15 @@
-"""Rendered tiles kept on the GUI side: an LRU bounded in bytes that never drops pinned tiles."""
+"""Rendered tiles kept on the GUI side: an LRU bounded in bytes that never drops pinned tiles.
+
+A tile may hold only part of its pixels (the part of an edge tile that a view shows). ``key
+in cache`` then means "it holds what the views need now" (:attr:`TileCache.needs`)."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
 from app.jobs import TileResult
-from app.tiles import TileKey
+from app.tiles import TileKey, contains
+from sr_core.render import Rect
 
 
 def _size(result: TileResult) -> int:
@@ -20,9 +24,16 @@ class TileCache:
         self.nbytes = 0
         self._items: OrderedDict[TileKey, TileResult] = OrderedDict()
         self._pinned: set[TileKey] = set()
+        #: the part of each tile the views need now, for tiles not needed whole
+        self.needs: dict[TileKey, Rect] = {}
 
     def __contains__(self, key: TileKey) -> bool:
-        return key in self._items
+        return self.covers(key, self.needs.get(key))
+
+    def covers(self, key: TileKey, part: Rect | None) -> bool:
+        """Whether the cached tile holds ``part`` of it (None: all of it)."""
+        tile = self._items.get(key)
+        return tile is not None and (tile.part is None or (part is not None and contains(tile.part, part)))
 
     def keys(self) -> set[TileKey]:
         return set(self._items)

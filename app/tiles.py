@@ -38,9 +38,9 @@ class TileKey:
         top, left = self.row * self.size, self.col * self.size
         return Rect(top, left, min(top + self.size, self.out_h), min(left + self.size, self.out_w))
 
-    def image_rect(self, image: Size) -> ImageRect:
-        """The tile in image coordinates ``(x0, y0, x1, y1)``."""
-        r = self.rect
+    def image_rect(self, image: Size, part: Rect | None = None) -> ImageRect:
+        """The tile (or ``part`` of its grid) in image coordinates ``(x0, y0, x1, y1)``."""
+        r = part or self.rect
         sx, sy = self.out_w / image[0], self.out_h / image[1]
         return r.left / sx, r.top / sy, r.right / sx, r.bottom / sy
 
@@ -119,3 +119,19 @@ def grid_region(grid: tuple[int, int], image: Size, region: ImageRect) -> Rect |
     if right <= left or bottom <= top:
         return None
     return Rect(top, left, bottom, right)
+
+
+def intersection(a: Rect, b: Rect) -> Rect | None:
+    """The output pixels in both rectangles (None if none)."""
+    top, left, bottom, right = max(a.top, b.top), max(a.left, b.left), min(a.bottom, b.bottom), min(a.right, b.right)
+    return Rect(top, left, bottom, right) if top < bottom and left < right else None
+
+
+def bounding(a: Rect, b: Rect) -> Rect:
+    """The smallest rectangle holding both."""
+    return Rect(min(a.top, b.top), min(a.left, b.left), max(a.bottom, b.bottom), max(a.right, b.right))
+
+
+def contains(outer: Rect, inner: Rect) -> bool:
+    return outer.top <= inner.top and outer.left <= inner.left and outer.bottom >= inner.bottom \
+        and outer.right >= inner.right

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 
 from app.document import Document
+from app.frame_pixels import widget_rgb
 from app.jobs import MetricsJob
 from app.layers import Kind, Layer, layer_tiles, plan_jobs
 from app.view_state import ViewState
 from sr_core.imaging import save_png
-from sr_core.render import SourceImage
+from sr_core.render import Rect, Renderer, SourceImage
 
 
 def test_the_old_frame_shows_until_bicubic_arrives_then_bicubic_until_final(qtbot, make_window, image_file):
@@ -51,7 +53,7 @@ def test_jobs_come_bicubic_first_then_fine_centre_out():
     layer = Layer(0, "fake", (600, 400), (0, 600))
     tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128)
     assert tiles.base and tiles.fine
-    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k: True, metrics_wanted=lambda m: True)
+    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k, part: True, metrics_wanted=lambda m: True)
     stages = [("base" if j.key in tiles.base else "fine") for j in jobs]
     assert stages == sorted(stages, key=["base", "fine"].index)
     assert not any(isinstance(j, MetricsJob) for j in jobs)  # no ground truth, no metrics
@@ -90,7 +92,7 @@ def test_a_ring_of_tiles_is_planned_last_around_the_view():
     for key in tiles.ahead:  # one tile wide: each touches the block of shown tiles
         r = key.rect
         assert top - 128 <= r.top and r.bottom <= bottom + 128 and left - 128 <= r.left and r.right <= right + 128
-    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k: True, metrics_wanted=lambda m: True)
+    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k, part: True, metrics_wanted=lambda m: True)
     assert [j.key for j in jobs[-len(tiles.ahead):]] == tiles.ahead
 
 
@@ -133,3 +135,33 @@ def test_ground_truth_numbers_show_as_computing_until_they_are(qtbot, make_windo
     window.refresh()
     assert window.scheduler.status(layer).numbers is None
     assert window.panels[1].state.text() == "final" and window.work_label.text().startswith("Ready")
+
+
+def test_edge_tiles_are_planned_in_part_and_completed_as_work_ahead():
+    doc = document()
+    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
+    layer = Layer(0, "fake", (600, 400), (0, 600))
+    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128)
+    assert tiles.need and set(tiles.need) <= set(tiles.fine)
+    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k, part: True, metrics_wanted=lambda m: True)
+    visible = [j for j in jobs if j.key in set(tiles.fine) and not j.ahead]
+    assert {j.key: j.part for j in visible if j.part is not None} == tiles.need
+    shown = sum(r.height * r.width for r in (j.part or j.key.rect for j in visible))
+    assert shown == 600 * 400  # exactly the view's pixels
+    completions = [j for j in jobs if j.ahead and j.key in tiles.need]
+    assert {j.key for j in completions} == set(tiles.need) and all(j.part is None for j in completions)
+
+
+def test_a_view_of_edge_tiles_in_part_shows_the_same_pixels_as_a_whole_render(qtbot, make_window, tmp_path, fake):
+    path = tmp_path / "large.png"
+    save_png(path, smooth_image(300, 400))
+    window = make_window(FakeProvider({"fake": lambda: fake}), path, size=(330, 250), panels=["fake"])
+    canvas = window.panels[0].canvas
+    window.view.zoom_to(3.0)
+    settle(qtbot, window)
+    tiles = window.scheduler.layer_tiles(canvas.layers()[0])
+    assert tiles.need
+    place, (vw, vh) = tiles.placement, canvas.viewport()
+    expected = Renderer(FakeMethod()).render(window.doc.source, place.out_h, place.out_w,
+                                             Rect(place.oy, place.ox, place.oy + vh, place.ox + vw))
+    assert np.abs(widget_rgb(canvas) - expected).max() <= 1.5 / 255

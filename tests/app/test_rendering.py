@@ -85,10 +85,12 @@ def test_small_pans_reuse_cached_tiles(qtbot, make_window, image_file, fake):
     window = make_window(FakeProvider({"fake": lambda: fake}), image_file, panels=["fake"])
     window.view.zoom_to(8.0)
     settle(qtbot, window)
+    qtbot.waitUntil(lambda: not window.scheduler.model.busy, timeout=WAIT_MS)  # edge tiles completed ahead
     before = len(fake.grids)
     cached = window.scheduler.cache.keys()
     window.view.pan(3, 2)
     settle(qtbot, window)
+    qtbot.waitUntil(lambda: not window.scheduler.model.busy, timeout=WAIT_MS)
     tiles = window.scheduler.layer_tiles(window.panels[0].canvas.layers()[0])
     new = [k for k in tiles.fine if k not in cached]
     chunks = sum(-(-k.rect.height * k.rect.width // 4096) for k in new)
