@@ -76,6 +76,7 @@ class RenderWorker(QObject):
         self._exports: deque[list[ExportItem]] = deque()
         self._export_cancel = False
         self._forget: list[int] = []
+        self._preload: list[str] = []
         self._running = False
         self._stopping = False
         #: torch's intra-op threads in this worker's thread
@@ -106,6 +107,17 @@ class RenderWorker(QObject):
                 self._token.set()
             self._jobs = deque(jobs)
             wake = bool(jobs) and not self._running
+            self._running = self._running or wake
+        if wake:
+            self._wake.emit()
+
+    def preload(self, methods: list[str]) -> None:
+        """Load these methods' display renderers when there is nothing else to do (a view below
+        ×1 renders nothing), so that the first tile of the first zoom does not wait for them."""
+        methods = [m for m in methods if (m, False) not in self._renderers and m not in self._failed]
+        with self._lock:
+            self._preload = methods
+            wake = bool(methods) and not self._running
             self._running = self._running or wake
         if wake:
             self._wake.emit()
@@ -178,13 +190,16 @@ class RenderWorker(QObject):
                 for key in self._forget:
                     self._drop_image(key)
                 self._forget.clear()
-                if self._stopping or not (self._exports or self._jobs):
+                if self._stopping or not (self._exports or self._jobs or self._preload):
                     self._running = False
                     break
                 export = self._exports.popleft() if self._exports else None
-                job = None if export is not None else self._jobs.popleft()
+                job = None if export is not None or not self._jobs else self._jobs.popleft()
+                preload = None if export is not None or job is not None else self._preload.pop(0)
                 self._current, self._token = job, threading.Event()
-            if export is not None:
+            if preload is not None:
+                self._renderer(preload)
+            elif export is not None:
                 self._run_export(export)
             elif isinstance(job, MetricsJob):
                 self._run_metrics(job)

@@ -355,6 +355,8 @@ class TileScheduler(QObject):
                          and m not in self._method_errors)
         preview = [j for j in jobs if j.method == BICUBIC]
         self._model_jobs = [j for j in jobs if j.method != BICUBIC]
+        self.model.preload(list(dict.fromkeys(layer.method for layer, kind, _ in entries.values()
+                                              if kind is Kind.MODEL)))
         self.preview.submit(preview)
         if self._model_zoom is not None and self._model_zoom != view.zoom:
             self.model.submit([])
