@@ -45,6 +45,7 @@ from app.window_geometry import restore_geometry, save_geometry
 from app.zoom_text import FIT, format_zoom, parse_zoom
 from sr_core.devices import device_label
 from sr_core.imaging import ImageLoadError
+from sr_core.logs import unexpected
 from sr_core.outputs import OutputError, check_output_file
 from sr_core.registry import install_official
 
@@ -322,7 +323,7 @@ class MainWindow(QMainWindow):
     def _on_load_failed(self, err: Exception) -> None:
         self.loading = False
         self.statusBar().clearMessage()
-        text = str(err) if isinstance(err, ImageLoadError) else f"Could not open the image: {err}"
+        text = str(err) if isinstance(err, ImageLoadError) else unexpected(err, "Could not open the image")
         self.messages.show_message("error", text)
 
     def browse(self, step: int) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sr_core.arg_types import OneLineParser, bounded_int, finite_float
-from sr_core.logs import log, unexpected
+from sr_core.logs import log, setup_logging, unexpected
 
 if TYPE_CHECKING:
     from sr_core.render import Renderer
@@ -57,6 +57,7 @@ def main(argv: list[str]) -> int:
     imp.add_argument("-o", "--output", type=Path, help="where to write (default: user checkpoints)")
 
     args = parser.parse_args(argv)
+    setup_logging()
     try:
         return {"upscale": _upscale, "methods": _methods, "import": _import}[args.command](args)
     except UserError as err:

@@ -196,3 +196,17 @@ def test_upscale_uses_the_shipped_liif_by_default(tmp_path, photo, capsys):
     bicubic = tmp_path / "b.png"
     assert main(["upscale", str(photo), "-o", str(bicubic), "--scale", "2", "--method", "bicubic"]) == 0
     assert not np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(bicubic)))
+
+
+def test_an_unexpected_error_is_one_line_and_its_traceback_goes_to_the_log(tmp_path, photo, capsys, monkeypatch):
+    from sr_core.logs import log_path
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("sr_core.render.Renderer.render", broken)
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "o.png"), "--scale", "2", "--method", "bicubic"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err == f"error: upscale failed: RuntimeError: a bug; details in {log_path()}"
+    assert "Traceback" in log_path().read_text(encoding="utf-8")
+    assert not (tmp_path / "o.png").exists()

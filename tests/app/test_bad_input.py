@@ -113,3 +113,15 @@ def test_an_image_too_large_for_the_free_memory_is_refused_from_its_header(make_
     qtbot.waitUntil(lambda: not window.loading, timeout=5000)
     assert window.doc is None
     assert "needs about" in window.messages.messages()[-1]
+
+
+def test_an_unexpected_failure_to_open_is_one_line_naming_the_log(make_window, image_file, qtbot, monkeypatch):
+    def no_memory(path):
+        raise MemoryError()
+
+    monkeypatch.setattr("app.main_window.open_document", no_memory)
+    window = make_window(FakeProvider({}))
+    window.open_path(str(image_file))
+    qtbot.waitUntil(lambda: not window.loading, timeout=5000)
+    line = window.messages.messages()[-1]
+    assert line.startswith("Could not open the image: MemoryError") and str(log_path()) in line
