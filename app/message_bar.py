@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
 import qtawesome as qta
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
 from app import theme
+from app.plain_text import tooltip
 
 #: notices (not errors) go away by themselves after this long
 INFO_MS = 6000
@@ -71,8 +70,7 @@ class MessageBar(QFrame):
         self._icon.setPixmap(qta.icon(icon, color=color).pixmap(20, 20))
         more = len(self._messages) - 1
         self._label.setText(text + (f"   (+{more} earlier)" if more else ""))
-        # tooltips guess rich text from the content: escape it, keep the lines
-        self.setToolTip("<br>".join(html.escape(t) for _, t in self._messages[-10:]))
+        self.setToolTip(tooltip("\n".join(t for _, t in self._messages[-10:])))
         self.show()
         self._place()
         if level == "info" and all(lv == "info" for lv, _ in self._messages):

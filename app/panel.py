@@ -13,6 +13,7 @@ from app import theme
 from app.canvas import CanvasContext, PanelCanvas
 from app.layers import Kind
 from app.method_provider import GROUND_TRUTH
+from app.plain_text import tooltip
 from app.scheduler import LayerStatus
 from app.zoom_text import format_zoom
 from sr_core.devices import device_label
@@ -98,7 +99,7 @@ class PanelWidget(QFrame):
             action.setChecked(name == self.canvas.methods[slot])
             if not available:
                 action.setIcon(_lock_icon())
-            action.setToolTip(reason if not available else self._paper(name))
+            action.setToolTip(tooltip(reason) if not available else self._paper(name))
             action.triggered.connect(lambda _=False, n=name: self.methodChosen.emit(self.panel, slot, n))
             group.addAction(action)
             menu.addAction(action)
@@ -122,7 +123,7 @@ class PanelWidget(QFrame):
             button.setText(f"{self.display(method)}  ▾")
             button.setIcon(QIcon() if kind is not Kind.BLOCKED else _lock_icon())
             weights = sched.weights(method) if kind is Kind.MODEL else None
-            button.setToolTip(self._paper(method) + (f"\nWeights: {weights.provenance}" if weights else ""))
+            button.setToolTip(tooltip(self._paper(method) + (f"\nWeights: {weights.provenance}" if weights else "")))
         state = self.context.view.state
         statuses = [sched.status(layer) for layer in self.canvas.layers()]
         live = [s for s in statuses if s.kind is not Kind.BLOCKED]
@@ -158,7 +159,7 @@ class PanelWidget(QFrame):
             text, color = "final", theme.MUTED
         self.state.setText(text)
         self.state.setStyleSheet(f"color: {color.name()};")
-        self.state.setToolTip("\n".join(errors) or text)
+        self.state.setToolTip(tooltip("\n".join(errors) or text))
         self.canvas.update()
 
 
