@@ -27,7 +27,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,7 +68,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["ZOOMSR_CONFIG_DIR"] = tempfile.mkdtemp(prefix="zoomsr-bench-")
 
     import torch
     from PySide6.QtWidgets import QApplication

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from benchmarks import encoder, plot, soak, throughput, viewport
+from benchmarks import encoder, interactive, plot, soak, throughput, viewport
+from sr_core.paths import resources_dir
 
 
 @pytest.mark.slow
@@ -34,3 +35,12 @@ def test_soak_reports_memory_and_reference_counts(tmp_path, capsys, qapp):
     rows = json.loads((tmp_path / "s.json").read_text())["rows"]
     assert [r["ops"] for r in rows] == [5, 10] and all(r["rss_mb"] > 0 for r in rows)
     assert all(r["true_refs"] >= 0 for r in rows)
+
+
+def test_interactive_replays_the_session(tmp_path, capsys, qapp):
+    interactive.main(["--image", str(resources_dir() / "demo" / "kodim08.webp"), "--panels", "bicubic,nearest",
+                      "--size", "520x380", "--json", str(tmp_path / "i.json")])
+    steps = json.loads((tmp_path / "i.json").read_text())["steps"]
+    assert [s["name"] for s in steps] == ["zoom 9 notches", "pan 2 tiles", "zoom 6 notches"]
+    assert all(s["final"] is not None and s["latencies"] for s in steps)
+    assert capsys.readouterr().out.count("|") > 10
