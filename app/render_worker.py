@@ -26,7 +26,6 @@ from app.jobs import ExportItem, Job, MetricsJob, MetricsResult, TileJob, TileRe
 from app.method_provider import MethodProvider
 from app.tiles import TileKey
 from sr_core import metrics
-from sr_core.devices import PRECISIONS
 from sr_core.display_precision import display_dtype
 from sr_core.imaging import save_png, to_levels, to_uint8
 from sr_core.logs import unexpected
@@ -238,8 +237,8 @@ class RenderWorker(QObject):
                 model = copy.deepcopy(model)
             info = self.provider.info(method)
             if self.device.type != "cpu":
-                dtype = PRECISIONS[self.precision] if info.supports_half else torch.float32
-            elif exact or not info.supports_half:
+                dtype = info.dtype(self.precision)
+            elif exact or "bfloat16" not in info.precisions:
                 dtype = torch.float32
             else:
                 dtype = display_dtype(model, self.device)

@@ -1,22 +1,18 @@
-"""Architectures, imported explicitly (no directory scanning: it breaks frozen apps)."""
+"""The methods and their architectures, imported explicitly (no directory scanning: it breaks
+frozen apps). Adding a method is its module with a ``SPEC`` and one line in ``SPECS``."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sr_core.methods import bicubic, cisrgan, clit, diif, ipe, liif, lte, nearest, ultrasr
 from sr_core.methods.base import SRMethod
-from sr_core.methods.bicubic import Bicubic
-from sr_core.methods.clit import CLIT
-from sr_core.methods.diif import DIIF
-from sr_core.methods.ipe import IPELIIF
-from sr_core.methods.liif import LIIF
-from sr_core.methods.lte import LTE
-from sr_core.methods.nearest import Nearest
-from sr_core.methods.ultrasr import UltraSR
+from sr_core.methods.spec import MethodSpec
 
-ARCHITECTURES: dict[str, type[SRMethod]] = {
-    cls.arch: cls for cls in (Bicubic, Nearest, LIIF, UltraSR, IPELIIF, DIIF, CLIT, LTE)
-}
+#: every method, in the order users see them
+SPECS: tuple[MethodSpec, ...] = (bicubic.SPEC, liif.SPEC, ultrasr.SPEC, ipe.SPEC, diif.SPEC, clit.SPEC,
+                                 cisrgan.SPEC, lte.SPEC, nearest.SPEC)
+ARCHITECTURES: dict[str, type[SRMethod]] = {spec.arch: spec.architecture for spec in SPECS}
 
 
 def build(arch: str, config: dict[str, Any] | None = None) -> SRMethod:

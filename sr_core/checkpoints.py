@@ -21,7 +21,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import safe_open, save_file
 
-from sr_core.architectures import ARCHITECTURES, build
+from sr_core.architectures import ARCHITECTURES, SPECS, build
 from sr_core.checkpoint_schema import (
     SchemaError,
     check_finite,
@@ -37,7 +37,7 @@ from sr_core.methods.base import SRMethod
 
 FORMAT = "zoomsr-checkpoint/1"
 #: official model names → our architectures (official code bases that published weights)
-OFFICIAL_NAMES = {"liif": "liif", "lte": "lte", "clit": "clit"}
+OFFICIAL_NAMES = {spec.official_name: spec.arch for spec in SPECS if spec.official_name}
 #: safetensors dtype names of the floating-point tensors a checkpoint may hold
 _DTYPES = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32, "F64": torch.float64}
 

@@ -84,10 +84,14 @@ def _upscale(args: argparse.Namespace) -> int:
 
     jobs = _upscale_jobs(args.input, args.output, args.method)
     try:
-        if args.checkpoint is not None and not get_info(args.method).needs_weights:
+        info = get_info(args.method)
+        if args.checkpoint is not None and not info.needs_weights:
             raise UserError(f"{args.method} has no weights; --checkpoint does not apply to it")
         device = resolve_device(args.device)
         dtype = resolve_precision(args.precision, device)
+        if args.precision not in info.precisions:
+            raise UserError(f"{info.display_name} runs in {', '.join(info.precisions)} only, "
+                            f"not {args.precision}")
         model, _ = load_method(args.method, args.checkpoint, device=device)
     except (CheckpointError, MissingWeightsError, ValueError) as err:
         raise UserError(str(err)) from err

@@ -3,7 +3,8 @@
 A *method* is what users pick (``liif``, ``cisrgan`` …); an *architecture* is the network
 class behind it (CiSRGAN is LIIF's architecture with adversarially trained weights).
 A method runs only with trained weights, never with random ones, unless its architecture
-has none (bicubic, nearest: ``SRMethod.needs_weights``).
+has none (bicubic, nearest: ``SRMethod.needs_weights``). Each method's ``MethodSpec`` lives
+beside its code (``sr_core.methods.<name>.SPEC``).
 """
 
 from __future__ import annotations
@@ -17,57 +18,21 @@ import platformdirs
 import torch
 
 from sr_core import checkpoints
-from sr_core.architectures import ARCHITECTURES, build
+from sr_core.architectures import SPECS, build
 from sr_core.methods.base import SRMethod
+from sr_core.methods.spec import MethodSpec
 from sr_core.paths import checkpoints_dir
 
-
-@dataclass(frozen=True)
-class MethodInfo:
-    name: str
-    display_name: str
-    arch: str
-    paper: str
-    #: whether the decoder tolerates float16/bfloat16 (coordinates always stay float32)
-    supports_half: bool = True
-
-    @property
-    def needs_weights(self) -> bool:
-        return ARCHITECTURES[self.arch].needs_weights
-
-
-METHODS: dict[str, MethodInfo] = {m.name: m for m in (
-    MethodInfo("bicubic", "Bicubic", "bicubic", "MATLAB imresize bicubic (Keys, 1981)"),
-    MethodInfo("liif", "LIIF", "liif",
-               "Chen, Liu, Wang — Learning Continuous Image Representation with Local Implicit "
-               "Image Function, CVPR 2021"),
-    MethodInfo("ultrasr", "UltraSR", "ultrasr",
-               "Xu, Wang, Shi — UltraSR: Spatial Encoding is a Missing Key for Implicit Image "
-               "Function-based Arbitrary-Scale Super-Resolution, arXiv 2103.12716"),
-    MethodInfo("ipe", "IPE-LIIF", "ipe",
-               "Liu, Guo, Zhang — Enhancing Multi-Scale Implicit Learning in Image "
-               "Super-Resolution with Integrated Positional Encoding, arXiv 2112.05756"),
-    MethodInfo("diif", "DIIF", "diif",
-               "He, Jin — Dynamic Implicit Image Function for Efficient Arbitrary-Scale Image "
-               "Representation, arXiv 2306.12321 / ICME 2024"),
-    MethodInfo("clit", "CLIT", "clit",
-               "Chen, Xu, Hong, Tsai, Kuo, Lee — Cascaded Local Implicit Transformer for "
-               "Arbitrary-Scale Super-Resolution, CVPR 2023"),
-    MethodInfo("cisrgan", "CiSRGAN", "liif",
-               "CiSRGAN — LIIF generator trained with a relativistic GAN and a VGG loss "
-               "(iSarmad/CiSRGAN)"),
-    MethodInfo("lte", "LTE", "lte",
-               "Lee, Jin — Local Texture Estimator for Implicit Representation Function, CVPR 2022"),
-    MethodInfo("nearest", "Nearest", "nearest",
-               "the input pixels, replicated (nearest neighbour; no paper, for comparing with the LR pixels)"),
-)}
+#: the user-facing name of ``MethodSpec`` (what ``get_info`` returns)
+MethodInfo = MethodSpec
+METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in SPECS}
 
 
 class MissingWeightsError(LookupError):
     """A method was asked to run without trained weights."""
 
 
-def get_info(name: str) -> MethodInfo:
+def get_info(name: str) -> MethodSpec:
     try:
         return METHODS[name]
     except KeyError:
@@ -95,7 +60,7 @@ SOURCES = ("official", "trained here", "imported", "built in", "none")
 
 @dataclass(frozen=True)
 class MethodStatus:
-    info: MethodInfo
+    info: MethodSpec
     available: bool
     reason: str
     checkpoint: Path | None = None

@@ -1,6 +1,7 @@
 """The command line: ``methods``, ``upscale``, ``import``."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -74,6 +75,14 @@ def test_method_without_weights_is_refused(tmp_path, photo, capsys, no_weights):
     out = tmp_path / "x.png"
     assert main(["upscale", str(photo), "-o", str(out), "--scale", "2", "--method", "liif"]) == 2
     assert "no trained weights" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_precision_the_method_does_not_support_is_refused(tmp_path, photo, capsys, monkeypatch):
+    monkeypatch.setitem(METHODS, "bicubic", replace(METHODS["bicubic"], precisions=("float16",)))
+    out = tmp_path / "x.png"
+    assert main(["upscale", str(photo), "-o", str(out), "--scale", "2", "--method", "bicubic"]) == 2
+    assert "runs in float16 only, not float32" in capsys.readouterr().err
     assert not out.exists()
 
 

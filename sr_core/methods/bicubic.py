@@ -16,6 +16,7 @@ from torch import Tensor
 from sr_core.coords import Queries
 from sr_core.methods.base import FeatureCrop
 from sr_core.methods.interpolation import Interpolation
+from sr_core.methods.spec import MethodSpec
 from sr_core.resize import resize_matrix
 
 
@@ -48,3 +49,8 @@ class Bicubic(Interpolation):
         """Weights of the queried output rows over the crop's LR rows ``[start, start+size)``."""
         full = resize_matrix(lr_n, out_n, rows=index.cpu().numpy())
         return torch.from_numpy(full[:, start:start + size]).to(device=device, dtype=torch.float32)
+
+
+SPEC = MethodSpec(
+    "bicubic", "Bicubic", Bicubic,
+    "MATLAB imresize bicubic (Keys, 1981)")

@@ -29,6 +29,7 @@ from sr_core.encoders import make_encoder, official_encoder_config
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
 from sr_core.methods.mlp import MLP
 from sr_core.methods.sampling import bilinear, bilinear_base, unnormalize
+from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
 #: the test-time cascade splits the scale into factors of at most this (official ``scale_base``)
 SCALE_BASE = 4.0
@@ -308,3 +309,13 @@ def _shared_grid(q: Queries) -> tuple[int, int]:
     if not (bool((q.out_h == out_h).all()) and bool((q.out_w == out_w).all())):
         raise ValueError("CLIT queries of one batch must share one output grid")
     return out_h, out_w
+
+
+SPEC = MethodSpec(
+    "clit", "CLIT", CLIT,
+    ("Chen, Xu, Hong, Tsai, Kuo, Lee — Cascaded Local Implicit Transformer for "
+     "Arbitrary-Scale Super-Resolution, CVPR 2023"),
+    official_name="clit",
+    recipe="zoomsr/clit-edsr",
+    tiny={**TINY_ENCODER, "base_dim": 16, "heads": 2, "n_stages": 3, "hidden": [16, 16]},
+    tiny_train={**TRAIN_ENCODER, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [32]})

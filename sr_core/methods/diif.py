@@ -31,6 +31,7 @@ from sr_core.coords import Queries, home_index
 from sr_core.encoders import make_encoder
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
 from sr_core.methods.mlp import MLP
+from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
 #: vertices v_t of the LR pixel in LIIF units (y, x), the LR pixel spans [-1, 1]²
 VERTICES = ((-1, -1), (-1, 1), (1, -1), (1, 1))
@@ -240,3 +241,12 @@ class DIIF(SRMethod):
             pre = F.linear(blend(h).to(dtype), first.weight[:, :width])
         pre = pre + F.linear(rel.to(dtype), first.weight[:, width:], first.bias)
         return self.fine.after_first(pre).float()
+
+
+SPEC = MethodSpec(
+    "diif", "DIIF", DIIF,
+    ("He, Jin — Dynamic Implicit Image Function for Efficient Arbitrary-Scale Image "
+     "Representation, arXiv 2306.12321 / ICME 2024"),
+    recipe="zoomsr/diif-edsr",
+    tiny={**TINY_ENCODER, "coarse_hidden": [16, 16], "fine_hidden": [16, 16]},
+    tiny_train={**TRAIN_ENCODER, "coarse_hidden": [32, 32], "fine_hidden": [32]})

@@ -24,6 +24,7 @@ from sr_core.coords import Queries
 from sr_core.encoders import make_encoder
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
 from sr_core.methods.ensemble import blend, branches, gather_branches
+from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
 
 def integrated_pe(x: Tensor, r: Tensor, n_freqs: int) -> Tensor:
@@ -102,3 +103,12 @@ class IPELIIF(SRMethod):
             h = pre.relu_()
         assert h is not None
         return blend(self.out(h).float(), br)
+
+
+SPEC = MethodSpec(
+    "ipe", "IPE-LIIF", IPELIIF,
+    ("Liu, Guo, Zhang — Enhancing Multi-Scale Implicit Learning in Image "
+     "Super-Resolution with Integrated Positional Encoding, arXiv 2112.05756"),
+    recipe="zoomsr/ipe-edsr",
+    tiny={**TINY_ENCODER, "hidden_dim": 16},
+    tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "n_hidden": 2, "n_freqs": 4})

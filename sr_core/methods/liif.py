@@ -20,6 +20,7 @@ from sr_core.encoders import make_encoder, official_encoder_config
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, apply_layers
 from sr_core.methods.ensemble import blend, branches, gather_branches
 from sr_core.methods.mlp import MLP
+from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
 
 class LIIF(SRMethod):
@@ -77,3 +78,13 @@ class LIIF(SRMethod):
         h.view(-1, h.shape[-1]).addmm_(extra.view(-1, extra.shape[-1]),
                                        first.weight[:, self.code_dim:].t())
         return blend(apply_layers(self.imnet.layers[1:], h).float(), br)
+
+
+SPEC = MethodSpec(
+    "liif", "LIIF", LIIF,
+    ("Chen, Liu, Wang — Learning Continuous Image Representation with Local Implicit "
+     "Image Function, CVPR 2021"),
+    official_name="liif",
+    recipe="zoomsr/liif-edsr",
+    tiny={**TINY_ENCODER, "hidden": [16, 16]},
+    tiny_train={**TRAIN_ENCODER, "hidden": [32, 32]})

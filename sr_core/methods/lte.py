@@ -23,6 +23,7 @@ from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, apply_laye
 from sr_core.methods.ensemble import blend, branches, gather_branches
 from sr_core.methods.mlp import MLP
 from sr_core.methods.sampling import bilinear_base
+from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
 #: official test protocol: above ×4 the cell is that of ×4, i.e. rel_cell = 2/4 per axis
 CLIP_REL_CELL = 0.5
@@ -84,3 +85,12 @@ class LTE(SRMethod):
         basis = torch.cat([arg.cos(), arg.sin()], dim=-1)
         pred = apply_layers(self.imnet.layers, (basis * coef).to(coef.dtype)).float()
         return blend(pred, br) + bilinear_base(fc, q)
+
+
+SPEC = MethodSpec(
+    "lte", "LTE", LTE,
+    "Lee, Jin — Local Texture Estimator for Implicit Representation Function, CVPR 2022",
+    official_name="lte",
+    recipe="zoomsr/lte-edsr",
+    tiny={**TINY_ENCODER, "hidden_dim": 16, "hidden": [16, 16]},
+    tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "hidden": [32]})

@@ -22,6 +22,7 @@ from torch import Tensor
 from sr_core.coords import Queries, home_index
 from sr_core.methods.base import FeatureCrop
 from sr_core.methods.interpolation import Interpolation
+from sr_core.methods.spec import MethodSpec
 
 
 class Nearest(Interpolation):
@@ -34,3 +35,8 @@ class Nearest(Interpolation):
         gy = home_index(q.iy, q.out_h[:, None], fc.geom.lr_h)
         gx = home_index(q.ix, q.out_w[:, None], fc.geom.lr_w)
         return fc.gather("rgb", gy, gx)
+
+
+SPEC = MethodSpec(
+    "nearest", "Nearest", Nearest,
+    "the input pixels, replicated (nearest neighbour; no paper, for comparing with the LR pixels)")

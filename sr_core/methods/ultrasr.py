@@ -28,6 +28,7 @@ from sr_core.coords import Queries
 from sr_core.encoders import make_encoder
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
 from sr_core.methods.ensemble import blend, branches, gather_branches
+from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
 
 def spatial_encoding(rel: Tensor, freqs: Tensor) -> Tensor:
@@ -113,3 +114,12 @@ class UltraSR(SRMethod):
             h = pre.relu_()
             outs.append(h)
         return blend(self.out(h).float(), br)
+
+
+SPEC = MethodSpec(
+    "ultrasr", "UltraSR", UltraSR,
+    ("Xu, Wang, Shi — UltraSR: Spatial Encoding is a Missing Key for Implicit Image "
+     "Function-based Arbitrary-Scale Super-Resolution, arXiv 2103.12716"),
+    recipe="zoomsr/ultrasr-edsr",
+    tiny={**TINY_ENCODER, "hidden_dim": 16},
+    tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "n_hidden": 3, "n_freqs": 4})

@@ -12,6 +12,7 @@ from torch import nn
 from app.method_provider import RegistryProvider
 from sr_core.coords import Queries, home_index
 from sr_core.methods.base import FeatureCrop, SRMethod
+from sr_core.methods.liif import LIIF
 from sr_core.registry import MethodInfo, MethodStatus, MissingWeightsError
 
 #: generous, for a loaded two-core CI machine
@@ -72,7 +73,7 @@ class FakeProvider(RegistryProvider):
             return super().info(name)
         # stands for a trained model; float32 even where the CPU has bfloat16 (fakes may hold locks,
         # which the bfloat16 probe cannot copy)
-        return MethodInfo(name, name.upper(), "liif", f"{name} — a fake method for tests", supports_half=False)
+        return MethodInfo(name, name.upper(), LIIF, f"{name} — a fake method for tests", precisions=("float32",))
 
     def status(self, name: str) -> MethodStatus:
         if name == "bicubic":

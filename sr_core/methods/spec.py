@@ -1,0 +1,56 @@
+"""``MethodSpec``: everything ZoomSR knows about one user-facing method, in one place.
+
+Each method module ends with its ``SPEC``; ``sr_core.architectures.SPECS`` lists them, and the
+registry, the official importer, the training recipes, the benchmarks and the tests' tiny
+models all derive their tables from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from sr_core.devices import PRECISIONS
+from sr_core.methods.base import SRMethod
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """A method: what users pick (CiSRGAN is LIIF's architecture with its own weights)."""
+
+    name: str
+    display_name: str
+    architecture: type[SRMethod]
+    paper: str
+    #: the model precisions the decoder tolerates (coordinates always stay float32)
+    precisions: tuple[str, ...] = tuple(PRECISIONS)
+    #: the model name in the authors' ``.pth`` that ``checkpoints.import_official`` reads
+    official_name: str | None = None
+    #: the recipe behind the shipped checkpoint (``training/configs/<recipe>.toml``)
+    recipe: str | None = None
+    #: the smallest config that exercises every code path (render, reference and unit tests)
+    tiny: dict[str, Any] = field(default_factory=dict, compare=False)
+    #: the training tests' config (None: nothing to train): wider than ``tiny`` because the
+    #: learning tests' thresholds (beat bicubic within 200 steps at batch 4) were set at it
+    tiny_train: dict[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def arch(self) -> str:
+        """The architecture's name (``SRMethod.arch``), as checkpoints store it."""
+        return self.architecture.arch
+
+    @property
+    def needs_weights(self) -> bool:
+        return self.architecture.needs_weights
+
+    def dtype(self, precision: str) -> torch.dtype:
+        """The model dtype for a requested precision: float32 where the method does not tolerate it."""
+        return PRECISIONS[precision] if precision in self.precisions else torch.float32
+
+
+#: the encoder of the tiny configs: one residual block of 8 channels
+TINY_ENCODER: dict[str, Any] = {"encoder_args": {"n_resblocks": 1, "n_feats": 8}}
+#: the same for the training tests' configs, which name the encoder as recipes do
+TRAIN_ENCODER: dict[str, Any] = {"encoder": "edsr-baseline", **TINY_ENCODER}
