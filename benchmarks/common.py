@@ -26,13 +26,8 @@ from sr_core.architectures import ARCHITECTURES, build
 from sr_core.devices import PRECISIONS
 from sr_core.methods.base import SRMethod
 
-#: every architecture the benchmarks know, cheapest first
-ALL_METHODS = ("bicubic", "liif", "ultrasr", "ipe", "lte", "diif", "clit")
-
-
-def available_methods() -> list[str]:
-    """The architectures that import in this checkout (CLIT may still be in progress)."""
-    return [m for m in ALL_METHODS if m in ARCHITECTURES]
+#: every architecture, in the registry's order
+ALL_METHODS = tuple(ARCHITECTURES)
 
 
 def paper_model(arch: str, device: torch.device, dtype: torch.dtype = torch.float32,

@@ -33,8 +33,8 @@ from typing import Any
 import torch
 
 from benchmarks.common import (
+    ALL_METHODS,
     add_common_arguments,
-    available_methods,
     fmt,
     machine,
     paper_model,
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.set_defaults(repeats=1)
     parser.add_argument("--methods", type=parse_list, default=["bicubic", "liif", "diif"],
                         help="methods timed on the 1-MP image (default: bicubic,liif,diif; "
-                             f"all: {','.join(available_methods())})")
+                             f"all: {','.join(ALL_METHODS)})")
     parser.add_argument("--zoom", type=float, default=4.0)
     parser.add_argument("--viewport", default="1280x800", help="WIDTHxHEIGHT device pixels")
     parser.add_argument("--sizes", type=lambda t: parse_list(t, int), default=[1, 12, 48],

@@ -43,7 +43,7 @@ from sr_core.devices import resolve_device
 from sr_core.imaging import IMAGE_SUFFIXES, ImageLoadError, list_images, load_image, to_uint8
 from sr_core.methods.base import SRMethod
 from sr_core.outputs import check_output_file
-from sr_core.registry import MissingWeightsError, default_checkpoint, get_info, load_method
+from sr_core.registry import METHODS, MissingWeightsError, default_checkpoint, get_info, load_method
 from sr_core.render import Renderer, SourceImage, output_size
 from sr_core.resize import imresize
 from training.eval_tables import format_tables, load_records
@@ -300,8 +300,8 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Evaluate SR methods in the papers' protocol "
                                             "(docs/EVALUATION.md).")
     p.add_argument("--method", default="bicubic,liif",
-                   help="method name(s), comma-separated: rows of the table (bicubic, nearest, liif, "
-                        "ultrasr, ipe, diif, clit, cisrgan, lte; default: bicubic,liif)")
+                   help=f"method name(s), comma-separated: rows of the table ({', '.join(METHODS)}; "
+                        "default: bicubic,liif)")
     p.add_argument("--checkpoint", action="append", default=[],
                    help="weights of the next method that needs weights (repeatable; default: "
                         "the installed checkpoint)")

@@ -21,14 +21,13 @@ from typing import Any
 import numpy as np
 import tomllib
 
-from sr_core.architectures import ARCHITECTURES
+from sr_core.architectures import ARCHITECTURES, SPECS
 from sr_core.registry import METHODS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 #: the recipe behind each shipped checkpoint (``python -m training reproduce METHOD``)
-SHIPPED_RECIPES = {m: f"zoomsr/{m}-edsr" for m in
-                   ("liif", "ultrasr", "ipe", "diif", "clit", "cisrgan", "lte")}
+SHIPPED_RECIPES = {spec.name: spec.recipe for spec in SPECS if spec.recipe}
 SAMPLER_KINDS = ("pixels", "full", "window")
 AUGMENTATIONS = ("hflip", "vflip", "transpose", "rot90")
 PHASE_KEYS = ("model", "sampler", "optim", "loss")
