@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 #: the checkpoint config of the tiny LIIF the valid-looking checkpoints start from
-TINY = {"encoder_args": {"n_resblocks": 1, "n_feats": 8}, "hidden": [16]}
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
@@ -83,11 +82,11 @@ def _checkpoints(folder: Path) -> dict[str, Path]:
     from safetensors.torch import save_file
 
     from sr_core.checkpoints import FORMAT
-    from sr_core.methods.liif import LIIF
+    from sr_core.methods.liif import LIIF, SPEC
 
     torch.manual_seed(0)
-    state = {k: v.contiguous() for k, v in LIIF(**TINY).state_dict().items()}
-    good = {"format": FORMAT, "arch": "liif", "method": "liif", "trained": True, "config": TINY}
+    state = {k: v.contiguous() for k, v in LIIF(**SPEC.tiny).state_dict().items()}
+    good = {"format": FORMAT, "arch": "liif", "method": "liif", "trained": True, "config": SPEC.tiny}
     variants: dict[str, tuple[Any, dict]] = {
         "list-meta": ([1, 2], state), "list-arch": ({**good, "arch": ["liif"]}, state),
         "dict-arch": ({**good, "arch": {"x": 1}}, state),
@@ -111,11 +110,11 @@ def _checkpoints(folder: Path) -> dict[str, Path]:
 def _official(folder: Path) -> dict[str, Path]:
     import torch
 
-    from sr_core.methods.liif import LIIF
+    from sr_core.methods.liif import LIIF, SPEC
 
     args = {"encoder_spec": {"name": "edsr-baseline", "args": {"n_resblocks": 1, "n_feats": 8}},
-            "imnet_spec": {"name": "mlp", "args": {"out_dim": 3, "hidden_list": [16]}}}
-    sd = LIIF(**TINY).state_dict()
+            "imnet_spec": {"name": "mlp", "args": {"out_dim": 3, "hidden_list": SPEC.tiny["hidden"]}}}
+    sd = LIIF(**SPEC.tiny).state_dict()
     huge = {**args, "imnet_spec": {"name": "mlp", "args": {"out_dim": 3, "hidden_list": [40000, 40000]}}}
     variants = {"nan": {"name": "liif", "args": args, "sd": {k: v * math.nan for k, v in sd.items()}},
                 "int": {"name": "liif", "args": args, "sd": {k: v.to(torch.int64) for k, v in sd.items()}},

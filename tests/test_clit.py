@@ -8,10 +8,10 @@ from benchmarks.reference import clit_pb_encoding, clit_query_reference, clit_st
 from sr_core import checkpoints
 from sr_core.coords import Queries, home_index
 from sr_core.methods.base import CropGeometry
-from sr_core.methods.clit import CLIT, PositionalBias, scale_decomposition, stage_sizes
+from sr_core.methods.clit import CLIT, SPEC, PositionalBias, scale_decomposition, stage_sizes
 
 LR_H, LR_W = 23, 29
-TINY = dict(encoder_args={"n_resblocks": 1, "n_feats": 8}, base_dim=16, heads=2, hidden=[16, 16])
+TINY = {k: v for k, v in SPEC.tiny.items() if k != "n_stages"}
 
 
 def n_params(module: torch.nn.Module) -> int:

@@ -12,9 +12,9 @@ from torch import Tensor
 
 from sr_core.coords import Queries, home_index, make_coord
 from sr_core.methods.base import CropGeometry
-from sr_core.methods.diif import DIIF, VERTICES, group_start, slice_layout, slice_length
+from sr_core.methods.diif import DIIF, SPEC, VERTICES, group_start, slice_layout, slice_length
 
-TINY = dict(encoder_args={"n_resblocks": 1, "n_feats": 8}, coarse_hidden=[16, 16], fine_hidden=[16, 16])
+TINY = SPEC.tiny
 
 
 def tiny_model(seed: int = 0) -> DIIF:

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from sr_core.coords import Queries
-from sr_core.methods.ipe import IPELIIF, integrated_pe
+from sr_core.methods.ipe import IPELIIF, SPEC, integrated_pe
 
-TINY = dict(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden_dim=16)
+TINY = SPEC.tiny
 SCALES = (1.7, 4.0, 11.3)
 
 

@@ -10,10 +10,10 @@ import torch.nn.functional as F
 
 from sr_core.coords import Queries
 from sr_core.methods.base import CropGeometry, FeatureCrop
-from sr_core.methods.lte import LTE
+from sr_core.methods.lte import LTE, SPEC
 from sr_core.methods.sampling import bilinear_base
 
-TINY = dict(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden_dim=16, hidden=[16, 16])
+TINY = SPEC.tiny
 SCALES = (1.7, 4.0, 11.3)
 OFFICIAL_ARGS = {  # model["args"] of configs/train-div2k/train_edsr-baseline-lte.yaml
     "encoder_spec": {"name": "edsr-baseline", "args": {"no_upsampling": True}},

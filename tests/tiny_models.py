@@ -1,24 +1,14 @@
-"""Tiny random-weight configurations of every architecture, for tests only."""
+"""Tiny random-weight models of every architecture (configs from the methods' specs), for tests only."""
 
 from __future__ import annotations
 
 import torch
 
-from sr_core.architectures import build
+from sr_core.architectures import SPECS, build
 from sr_core.methods.base import SRMethod
 
-ENC = {"encoder_args": {"n_resblocks": 1, "n_feats": 8}}
-
-TINY: dict[str, dict] = {
-    "bicubic": {},
-    "nearest": {},
-    "liif": {**ENC, "hidden": [16, 16]},
-    "ultrasr": {**ENC, "hidden_dim": 16},
-    "ipe": {**ENC, "hidden_dim": 16},
-    "lte": {**ENC, "hidden_dim": 16, "hidden": [16, 16]},
-    "diif": {**ENC, "coarse_hidden": [16, 16], "fine_hidden": [16, 16]},
-    "clit": {**ENC, "base_dim": 16, "heads": 2, "n_stages": 3, "hidden": [16, 16]},
-}
+#: each architecture's ``MethodSpec.tiny`` (CiSRGAN shares LIIF's)
+TINY: dict[str, dict] = {spec.arch: spec.tiny for spec in SPECS}
 
 
 def tiny_model(arch: str, seed: int = 0) -> SRMethod:

@@ -12,18 +12,11 @@ import tomllib
 import torch
 from PIL import Image
 
+from sr_core.architectures import SPECS
 from training.recipe import CONFIG_DIR, Recipe, merge, parse
 
-ENCODER = {"encoder": "edsr-baseline", "encoder_args": {"n_resblocks": 1, "n_feats": 8}}
-TINY_MODELS: dict[str, dict[str, Any]] = {
-    "liif": {**ENCODER, "hidden": [32, 32]},
-    "cisrgan": {**ENCODER, "hidden": [32, 32]},
-    "ultrasr": {**ENCODER, "hidden_dim": 32, "n_hidden": 3, "n_freqs": 4},
-    "ipe": {**ENCODER, "hidden_dim": 32, "n_hidden": 2, "n_freqs": 4},
-    "lte": {**ENCODER, "hidden_dim": 32, "hidden": [32]},
-    "diif": {**ENCODER, "coarse_hidden": [32, 32], "fine_hidden": [32]},
-    "clit": {**ENCODER, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [32]},
-}
+#: each trainable method's ``MethodSpec.tiny_train``
+TINY_MODELS: dict[str, dict[str, Any]] = {spec.name: spec.tiny_train for spec in SPECS if spec.tiny_train}
 TINY_SAMPLERS = {"pixels": {"lr_size": 8, "pixels": 32}, "full": {"hr_size": 24},
                  "window": {"lr_size": 16, "window": 16}}
 

@@ -1,0 +1,43 @@
+"""Every method's spec reaches the tests: no architecture can silently skip the render tests
+(tiles equal the whole image, …) and no trainable method the training tests."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+from sr_core.architectures import ARCHITECTURES, SPECS
+from sr_core.devices import PRECISIONS
+from tests import test_render
+from tests.training import test_learning
+from tests.training.conftest import TINY_MODELS
+
+
+def parametrised(module: object, argname: str) -> dict[str, set]:
+    """The values each test function of ``module`` is parametrised with for ``argname``."""
+    return {name: set(mark.args[1]) for name, fn in inspect.getmembers(module, inspect.isfunction)
+            for mark in getattr(fn, "pytestmark", []) if mark.name == "parametrize" and mark.args[0] == argname}
+
+
+def test_every_architecture_runs_through_the_render_tests() -> None:
+    per_test = parametrised(test_render, "arch")
+    assert "test_tiles_equal_whole_image" in per_test
+    for name, archs in per_test.items():
+        assert archs == set(ARCHITECTURES), name
+
+
+def test_every_trainable_method_has_a_tiny_config_and_a_learning_test() -> None:
+    trainable = {spec.name for spec in SPECS if spec.needs_weights}
+    assert set(TINY_MODELS) == trainable
+    own_tests = [name for name, _ in inspect.getmembers(test_learning, inspect.isfunction)]
+    tested = set().union(*parametrised(test_learning, "method").values())
+    tested |= {method for method in trainable if any(f"test_{method}_" in name for name in own_tests)}
+    assert tested == trainable
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda spec: spec.name)
+def test_spec_is_consistent(spec) -> None:
+    assert spec.needs_weights == bool(spec.recipe) == (spec.tiny_train is not None)
+    assert spec.needs_weights == bool(spec.tiny)
+    assert "float32" in spec.precisions and set(spec.precisions) <= set(PRECISIONS)  # exact renders are float32
