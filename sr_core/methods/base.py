@@ -101,6 +101,19 @@ def apply_layers(layers: Iterable[nn.Module], h: Tensor) -> Tensor:
     return h
 
 
+def addmm_into(acc: Tensor, rows: Tensor, weight: Tensor) -> Tensor:
+    """``acc += rows @ weight.t()`` in place on ``acc``'s ``(M, out)`` view; returns ``acc``.
+
+    ``rows`` and ``weight`` are cast to ``acc``'s dtype first. Outside autocast they already
+    have it and the casts return the tensors themselves (bit-identical results); under
+    autocast ``acc`` comes from a bf16 conv or matmul while coordinates and weights are
+    float32, and an in-place ``addmm_`` does not autocast its operands.
+    """
+    acc.view(-1, acc.shape[-1]).addmm_(rows.reshape(-1, rows.shape[-1]).to(acc.dtype),
+                                       weight.t().to(acc.dtype))
+    return acc
+
+
 class SRMethod(nn.Module):
     """Base class of every method (bicubic included)."""
 

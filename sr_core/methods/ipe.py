@@ -22,7 +22,7 @@ from torch import Tensor, nn
 
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder
-from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, addmm_into
 from sr_core.methods.ensemble import blend, branches, gather_branches
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
@@ -90,16 +90,13 @@ class IPELIIF(SRMethod):
         br = branches(q, fc.geom.lr_h, fc.geom.lr_w)
         dtype = self.out.weight.dtype
         pe = integrated_pe(br.rel, br.rel_cell / 2, self.n_freqs).to(dtype)
-        pe_rows = pe.view(-1, pe.shape[-1])
         h: Tensor | None = None
         for k, layer in enumerate(self.hidden):
             h_cols, _, pe_cols = self._columns(k)
             # the gathered code part (bias included), plus the IPE and h parts in place
-            pre = gather_branches(fc, f"z{k}", br)
-            rows = pre.view(-1, pre.shape[-1])
-            rows.addmm_(pe_rows, layer.weight[:, pe_cols].t())
+            pre = addmm_into(gather_branches(fc, f"z{k}", br), pe, layer.weight[:, pe_cols])
             if h is not None:
-                rows.addmm_(h.view(-1, h.shape[-1]), layer.weight[:, h_cols].t())
+                addmm_into(pre, h, layer.weight[:, h_cols])
             h = pre.relu_()
         assert h is not None
         return blend(self.out(h).float(), br)

@@ -17,7 +17,7 @@ from torch import Tensor
 
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder, official_encoder_config
-from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, apply_layers
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, addmm_into, apply_layers
 from sr_core.methods.ensemble import blend, branches, gather_branches
 from sr_core.methods.mlp import MLP
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
@@ -74,9 +74,7 @@ class LIIF(SRMethod):
                           dim=-1).to(first.weight.dtype)
         # first layer: the gathered code part (bias included) plus the coordinate part,
         # accumulated in place into the gathered rows
-        h = gather_branches(fc, "z1", br)
-        h.view(-1, h.shape[-1]).addmm_(extra.view(-1, extra.shape[-1]),
-                                       first.weight[:, self.code_dim:].t())
+        h = addmm_into(gather_branches(fc, "z1", br), extra, first.weight[:, self.code_dim:])
         return blend(apply_layers(self.imnet.layers[1:], h).float(), br)
 
 

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder
-from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, addmm_into
 from sr_core.methods.ensemble import blend, branches, gather_branches
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
@@ -95,19 +95,16 @@ class UltraSR(SRMethod):
         e_rows = e.view(-1, e.shape[-1])
         cell = br.rel_cell.expand_as(br.rel).to(dtype)
         # L1: the gathered code part (bias included) plus the [e, rel_cell] part, in place
-        h = gather_branches(fc, "z1", br)
         extra = torch.cat([e, cell], dim=-1)
-        h.view(-1, h.shape[-1]).addmm_(extra.view(-1, extra.shape[-1]),
-                                       first.weight[:, self.code_dim:].t())
+        h = addmm_into(gather_branches(fc, "z1", br), extra, first.weight[:, self.code_dim:])
         h = h.relu_()
         outs = [h]
         for k, layer in enumerate(self.hidden[1:], start=1):
             # L_k([h, e]) = W_h·h + (W_e·e + b): the concatenation split over the weight's
             # columns (exact; it saves writing the concatenated input)
             width = h.shape[-1]
-            pre = torch.addmm(layer.bias, e_rows, layer.weight[:, width:].t())
-            pre.addmm_(h.view(-1, width), layer.weight[:, :width].t())
-            pre = pre.view(h.shape)
+            pre = torch.addmm(layer.bias, e_rows, layer.weight[:, width:].t()).view(h.shape)
+            pre = addmm_into(pre, h, layer.weight[:, :width])
             # [INFER] A2: residual from two layers below (post-ReLU h), added before the ReLU
             if k % 2 == 0:
                 pre += outs[k - 2]
