@@ -27,6 +27,7 @@ from tqdm import tqdm
 from sr_core import checkpoints
 from sr_core.architectures import build
 from sr_core.devices import device_label
+from sr_core.display_precision import native_bf16
 from sr_core.methods.base import SRMethod
 from sr_core.paths import checkpoints_dir
 from sr_core.registry import METHODS
@@ -127,9 +128,9 @@ class _Run:
         self.steps = [p.optim.steps if opts.max_steps is None else min(p.optim.steps, opts.max_steps)
                       for p in recipe.phases]
         self.truncated = self.steps != [p.optim.steps for p in recipe.phases]
-        # bf16 autocast only on CUDA: on the CPU the decoders' in-place products meet bf16
-        # activations and float32 weights (tests/training/test_warm_start.py)
-        self.amp = recipe.loop.amp == "bf16" and self.device.type == "cuda"
+        # bf16 autocast where matrix products run natively in bf16 (CUDA; CPUs with AVX-512
+        # BF16 or AMX: 1.25-2.5x per UltraSR CPU step, docs/TRAINING.md "Training on a CPU")
+        self.amp = recipe.loop.amp == "bf16" and native_bf16(self.device)
         self.compile = recipe.loop.compile if opts.compile is None else opts.compile
         # the recipe's worker count is for a GPU box; never more than this machine's cores
         self.workers = (min(recipe.loop.workers, os.cpu_count() or 1) if opts.workers is None

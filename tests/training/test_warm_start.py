@@ -4,6 +4,7 @@ rates, and a frozen-encoder run started from another method's checkpoint."""
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ import torch
 from sr_core import checkpoints
 from sr_core.architectures import build
 from sr_core.coords import Queries
+from sr_core.display_precision import native_bf16
 from sr_core.methods.ipe import integrated_pe
 from sr_core.methods.liif import LIIF
 from tests.tiny_models import tiny_model
@@ -113,10 +115,14 @@ def test_a_frozen_encoder_run_starts_from_a_liif_checkpoint(tiny_raw, tmp_path: 
 
 
 
-def test_bf16_autocast_stays_off_on_the_cpu(tiny_raw, tmp_path: Path):
-    """The decoders' fused products fail under CPU autocast (bf16 activations, float32
-    weights), so a recipe's bf16 only applies on CUDA."""
+def test_bf16_autocast_on_the_cpu_only_where_native(tiny_raw, tmp_path: Path):
+    """A recipe's bf16 applies on a CPU with native bf16 products (docs/TRAINING.md, "Training
+    on a CPU"), not on one that would emulate them; the checkpoint records what ran."""
     raw = tiny_raw("liif", steps=2)
     raw["loop"]["amp"] = "bf16"
     result = train(parse(raw), RunOptions(out_dir=tmp_path / "run", device="cpu", progress=False))
+    ran = "bf16" if native_bf16(torch.device("cpu")) else "none"
+    assert checkpoints.read_metadata(result.checkpoint)["training"]["amp"] == ran
+    with mock.patch("training.trainer.native_bf16", return_value=False):
+        result = train(parse(raw), RunOptions(out_dir=tmp_path / "emulated", device="cpu", progress=False))
     assert checkpoints.read_metadata(result.checkpoint)["training"]["amp"] == "none"
