@@ -15,6 +15,12 @@ to, LIIF's function:
   encoding. LIIF's linear ``rel``/``cell`` term of layer 1 is fitted by least squares on the
   IPE features (and the bias) over the queries of the training scales; every skip column of
   the later layers starts at zero, so everything else is exactly LIIF.
+* ``liif → lte``: LTE's decoder (coefficient/frequency convolutions, phase, MLP on the
+  sinusoids) has no counterpart in LIIF; it keeps its random start, except the MLP's output
+  layer, which starts at zero: the model then starts exactly at LTE's bilinear base image.
+* ``liif → diif``: DIIF's coarse stage reads 4×4 corner codes with the slice's end points and
+  its fine stage a blended hidden vector, so none of LIIF's layers has a counterpart; only the
+  encoder is copied and the decoder keeps its random start.
 * the same architecture and configuration: every tensor.
 """
 
@@ -28,9 +34,11 @@ from torch import Tensor
 
 from sr_core.coords import Queries
 from sr_core.methods.base import SRMethod
+from sr_core.methods.diif import DIIF
 from sr_core.methods.ensemble import branches
 from sr_core.methods.ipe import IPELIIF, integrated_pe
 from sr_core.methods.liif import LIIF
+from sr_core.methods.lte import LTE
 from sr_core.methods.ultrasr import UltraSR
 
 #: UltraSR's down-scaling of hidden layer 3 (layer 1 gets its square); Set5 ×4 at the start:
@@ -151,6 +159,23 @@ def _liif_to_ipe(liif: LIIF, ipe: IPELIIF) -> WarmStart:
         f"(relative RMS error {residual:.3f} over queries at scales 1-4)"])
 
 
+def _liif_to_lte(liif: LIIF, lte: LTE) -> WarmStart:
+    _liif_layers(liif)
+    out = lte.imnet.layers[-1]
+    out.weight.zero_()
+    out.bias.zero_()
+    return WarmStart("liif → lte", [
+        "encoder copied from LIIF; LTE's decoder has no counterpart in LIIF and starts at random, "
+        "its output layer at zero (the model starts at its bilinear base image)"])
+
+
+def _liif_to_diif(liif: LIIF, diif: DIIF) -> WarmStart:
+    _liif_layers(liif)
+    return WarmStart("liif → diif", [
+        "encoder copied from LIIF; DIIF's coarse-to-fine MLP has no counterpart in LIIF "
+        "and keeps its random start"])
+
+
 def _training_queries(n: int = 20_000, seed: int = 0) -> tuple[Tensor, Tensor]:
     """Relative coordinates and cells of the four ensemble branches of random queries at
     scales U(1, 4) on a 48² LR (the training distribution)."""
@@ -170,4 +195,6 @@ def _training_queries(n: int = 20_000, seed: int = 0) -> tuple[Tensor, Tensor]:
 MAPPINGS: dict[tuple[str, str], Callable[..., WarmStart]] = {
     ("liif", "ultrasr"): _liif_to_ultrasr,
     ("liif", "ipe"): _liif_to_ipe,
+    ("liif", "lte"): _liif_to_lte,
+    ("liif", "diif"): _liif_to_diif,
 }

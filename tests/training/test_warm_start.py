@@ -79,9 +79,37 @@ def test_ipe_differs_from_liif_only_by_the_fitted_coordinate_term():
     assert f"relative RMS error {error:.3f}" in report.notes[1]
 
 
+def test_lte_starts_exactly_at_its_bilinear_base():
+    source = liif()
+    target = build("lte", {**ENC, "hidden_dim": 16, "hidden": [16, 16]}).eval()
+    before = {k: v.clone() for k, v in target.state_dict().items()}
+    report = ws.warm_start(source, target)
+    assert report.mapping == "liif → lte"
+    assert torch.equal(target.encoder.body[0].body[0].weight, source.encoder.body[0].body[0].weight)
+    assert torch.equal(target.coef.weight, before["coef.weight"])  # the decoder keeps its start
+    lr = torch.rand(1, 3, 10, 12, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    q = Queries.grid(33, 40, (0, 33), (0, 40))
+    with torch.no_grad():
+        out = target(lr, q)
+        target.imnet.layers[-1].bias.fill_(0.5)
+        shifted = target(lr, q)
+    assert out.abs().max() > 0.1  # the base image, not zero
+    assert torch.allclose(shifted - out, torch.full_like(out, 0.5), atol=1e-5)  # the MLP adds nothing else
+
+
+def test_diif_gets_only_the_encoder():
+    source, target = liif(), build("diif", {**ENC, "coarse_hidden": [16, 16], "fine_hidden": [16]})
+    before = {k: v.clone() for k, v in target.state_dict().items() if not k.startswith("encoder.")}
+    assert ws.warm_start(source, target).mapping == "liif → diif"
+    for name, value in target.encoder.state_dict().items():
+        assert torch.equal(value, source.encoder.state_dict()[name])
+    for name, value in before.items():
+        assert torch.equal(target.state_dict()[name], value)
+
+
 def test_unknown_pairs_and_other_encoders_are_refused():
-    with pytest.raises(ws.WarmStartError, match="no way to start diif from liif"):
-        ws.warm_start(liif(), tiny_model("diif"))
+    with pytest.raises(ws.WarmStartError, match="no way to start clit from liif"):
+        ws.warm_start(liif(), tiny_model("clit"))
     other = build("ultrasr", {"encoder_args": {"n_resblocks": 2, "n_feats": 8}, "hidden_dim": 16})
     with pytest.raises(ws.WarmStartError, match="encoders differ"):
         ws.warm_start(liif(), other)
