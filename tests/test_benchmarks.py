@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from PIL import Image
 
-from benchmarks import encoder, interactive, plot, soak, throughput, viewport
+from benchmarks import curves, encoder, interactive, plot, soak, throughput, viewport
 from sr_core.paths import resources_dir
 
 
@@ -44,3 +45,20 @@ def test_interactive_replays_the_session(tmp_path, capsys, qapp):
     assert [s["name"] for s in steps] == ["zoom 9 notches", "pan 2 tiles", "zoom 6 notches"]
     assert all(s["final"] is not None and s["latencies"] for s in steps)
     assert capsys.readouterr().out.count("|") > 10
+
+
+def test_learning_curves_plot_the_validated_rows(tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("phase,step,lr,loss,elapsed_s,val_psnr\nmain,25,1e-4,0.05,900,\n"
+                   "main,50,1e-4,0.05,1800,29.5\nmain,100,1e-4,0.04,3600,30.25\n")
+    name, curve = curves.parse_run(f"IPE@25.7={log}")
+    assert name == "IPE" and curve == [(0.0, 25.7), (0.5, 29.5), (1.0, 30.25)]
+    out = tmp_path / "c.png"
+    curves.main([str(out), f"IPE@25.7={log}", "--line", "LIIF=32.24"])
+    img = Image.open(out).convert("RGB")
+    colours = set(img.getdata())
+    assert curves.COLOURS[0] in colours  # the run's polyline is drawn
+    empty = tmp_path / "empty.csv"
+    empty.write_text("phase,step,elapsed_s,val_psnr\nmain,1,10,\n")
+    with pytest.raises(ValueError, match="no validation rows"):
+        curves.read_curve(empty)
