@@ -31,11 +31,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QPinchGesture, QWidget
 
 from app import theme
-from app.heatmap import ERROR_RANGE, rgba_legend
+from app.document import Document
+from app.heatmap import ERROR_RANGE, legend_rgba
 from app.layers import Kind, Layer, LayerTiles
-from app.method_provider import GROUND_TRUTH, HOW_TO_GET_WEIGHTS
+from app.method_provider import GROUND_TRUTH, HOW_TO_GET_WEIGHTS, MethodProvider, display_name
 from app.pixel_readout import PixelReadout, read_pixel
 from app.preview_image import PreviewImage
+from app.qt_images import rgba_image
 from app.scheduler import TileScheduler
 from app.tiles import Placement, TileKey, placement
 from app.view_model import ViewModel
@@ -55,6 +57,7 @@ class CanvasContext:
 
     view: ViewModel
     scheduler: TileScheduler
+    provider: MethodProvider
     preview: PreviewImage | None = None
     heatmap: bool = False
     #: (panel, image x, image y) under the mouse; the other panels mark the same image point
@@ -130,7 +133,7 @@ class PanelCanvas(QWidget):
 
     def pointer_mark(self) -> QPointF | None:
         """Where this canvas marks the image point under the mouse in another panel (logical px)."""
-        pointer, state = self.context.pointer, self.context.scheduler.view
+        pointer, state = self.context.pointer, self.context.view.state
         if pointer is None or pointer[0] == self.panel or state is None:
             return None
         dx, dy = placement(state, self.viewport()).to_device(pointer[1], pointer[2])
@@ -144,11 +147,11 @@ class PanelCanvas(QWidget):
                             2 * POINTER_RADIUS + 5, 2 * POINTER_RADIUS + 5)
 
     def readout(self) -> PixelReadout | None:
-        """The pixel under the mouse, as painted (the scheduler's view); None off the image or not hovered."""
-        state, doc = self.context.scheduler.view, self.context.scheduler.doc
-        if self.hover is None or state is None or doc is None:
+        """The pixel under the mouse, as painted (the plan's view); None off the image or not hovered."""
+        plan = self.context.scheduler.plan
+        if self.hover is None or plan is None:
             return None
-        return read_pixel(doc, placement(state, self.viewport()), *self.hover)
+        return read_pixel(plan.doc, placement(plan.view, self.viewport()), *self.hover)
 
     # --- events -----------------------------------------------------------------------------
 
@@ -241,21 +244,20 @@ class PanelCanvas(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), theme.BACKGROUND)
         ctx = self.context
-        state, doc = ctx.view.state, ctx.scheduler.doc
-        if state is None or doc is None:
+        plan = ctx.scheduler.plan
+        if plan is None:
             self._draw_empty(p)
             return
-        if self._frames_of is not doc:  # a new image: no previous frame to rescale
+        if self._frames_of is not plan.doc:  # a new image: no previous frame to rescale
             self._frames.clear()
-            self._frames_of = doc
+            self._frames_of = plan.doc
         for method in [m for m in self._frames if m not in self.methods]:
             del self._frames[method]
         painted: set[TileKey] = set()
         for layer in self.layers():
-            tiles = ctx.scheduler.layer_tiles(layer)
-            if tiles is None:
-                continue
-            kind = ctx.scheduler.kind(layer.method)
+            planned = ctx.scheduler.planned(layer)
+            assert planned is not None  # there is a plan
+            tiles, kind = planned.tiles, planned.kind
             p.save()
             p.scale(1 / self.dpr, 1 / self.dpr)
             p.setClipRect(QRectF(layer.clip[0], 0, layer.clip[1] - layer.clip[0], layer.viewport[1]))
@@ -265,7 +267,7 @@ class PanelCanvas(QWidget):
             if ctx.heatmap and kind in (Kind.MODEL, Kind.BICUBIC):
                 painted |= self._draw_heatmap(p, tiles)
             p.restore()
-            self._draw_overlays(p, layer, kind)
+            self._draw_overlays(p, layer, kind, plan.doc)
         self.painted = painted
         if len(self.methods) == 2:
             self._draw_divider(p)
@@ -282,9 +284,9 @@ class PanelCanvas(QWidget):
             frame.backdrop = (self._compose(last, layer.viewport), last.placement)
         elif last is not None:
             frame.backdrop = last.backdrop
-        cache = self.context.scheduler.cache
-        if frame.backdrop is not None and (all(k in cache for k in tiles.fine)
-                                           or (tiles.base and all(k in cache for k in tiles.base))):
+        has = self.context.scheduler.has_tile
+        if frame.backdrop is not None and (all(has(k) for k in tiles.fine)
+                                           or (tiles.base and all(has(k) for k in tiles.base))):
             frame.backdrop = None  # nothing of it shows any more
         self._frames[layer.method] = frame
         return frame
@@ -310,7 +312,7 @@ class PanelCanvas(QWidget):
             p.setOpacity(1.0)
         if kind is Kind.BLOCKED:
             return set()
-        if all(k in self.context.scheduler.cache for k in tiles.fine):
+        if all(self.context.scheduler.has_tile(k) for k in tiles.fine):
             return self._draw_tiles(p, place, tiles.fine)  # final: nothing below shows through
         if frame.backdrop is not None:  # the old frame only where bicubic has not arrived yet
             self._draw_backdrop(p, place, *frame.backdrop)
@@ -323,10 +325,9 @@ class PanelCanvas(QWidget):
         return QRectF(left, top, right - left, bottom - top)
 
     def _draw_tiles(self, p: QPainter, place: Placement, keys: list[TileKey]) -> set[TileKey]:
-        cache = self.context.scheduler.cache
         drawn = set()
         for key in keys:
-            tile = cache.get(key)
+            tile = self.context.scheduler.tile(key)
             if tile is not None:
                 p.drawImage(self._target(place, *key.image_rect(place.image, tile.part)), tile.image)
                 drawn.add(key)
@@ -351,7 +352,7 @@ class PanelCanvas(QWidget):
     def _clip_rect(self, layer: Layer) -> QRectF:
         return QRectF(layer.clip[0] / self.dpr, 0, (layer.clip[1] - layer.clip[0]) / self.dpr, self.height())
 
-    def _draw_overlays(self, p: QPainter, layer: Layer, kind: Kind) -> None:
+    def _draw_overlays(self, p: QPainter, layer: Layer, kind: Kind, doc: Document) -> None:
         sched = self.context.scheduler
         area = self._clip_rect(layer)
         status = sched.status(layer)
@@ -363,16 +364,13 @@ class PanelCanvas(QWidget):
         if len(self.methods) == 2:
             right = layer.clip[0] > 0
             self._draw_pill(p, area, [self._display(layer.method)], top=True, right=right)
-        if sched.doc is not None and sched.doc.gt is not None and layer.method != GROUND_TRUTH:
+        if doc.gt is not None and layer.method != GROUND_TRUTH:
             self._draw_pill(p, area, self._metric_lines(layer), top=False, right=layer.clip[0] > 0)
             if self.context.heatmap and layer.clip[0] == 0:
                 self._draw_legend(p, area)
 
     def _display(self, method: str) -> str:
-        if method == GROUND_TRUTH:
-            return "Ground truth"
-        provider = self.context.scheduler.provider
-        return provider.info(method).display_name if method in provider.names() else method
+        return display_name(self.context.provider, method)
 
     def _metric_lines(self, layer: Layer) -> list[str]:
         sched = self.context.scheduler
@@ -410,7 +408,7 @@ class PanelCanvas(QWidget):
 
     def _draw_legend(self, p: QPainter, area: QRectF) -> None:
         bar = QRectF(area.right() - 148, area.top() + 12, 120, 8)
-        p.drawImage(bar, rgba_legend())
+        p.drawImage(bar, rgba_image(legend_rgba()))
         p.setPen(theme.TEXT)
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))

@@ -1,9 +1,8 @@
-"""Error heatmaps: |prediction − ground truth| through a perceptual colour scale."""
+"""Error heatmaps: |prediction − ground truth| through a perceptual colour scale (no Qt)."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtGui import QImage
 
 #: mean absolute RGB error (on [0, 1] values) shown at the top of the scale
 ERROR_RANGE = 0.1
@@ -16,25 +15,19 @@ LUT = np.stack([np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_ANCHORS
                 for c in range(3)], axis=1).round().astype(np.uint8)
 
 
-def _rgba_image(rgba: np.ndarray) -> QImage:
-    h, w, _ = rgba.shape
-    data = np.ascontiguousarray(rgba)
-    return QImage(data.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-
-
-def heatmap_image(pred: np.ndarray, gt: np.ndarray) -> QImage:
-    """RGBA overlay of the per-pixel error of two H×W×3 [0, 1] arrays."""
+def heatmap_rgba(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """uint8 RGBA overlay of the per-pixel error of two H×W×3 [0, 1] arrays."""
     err = np.abs(np.clip(pred, 0, 1) - gt).mean(axis=2)
     t = np.clip(err / ERROR_RANGE, 0.0, 1.0)
     rgba = np.empty((*t.shape, 4), np.uint8)
     rgba[..., :3] = LUT[(t * 255).astype(np.uint8)]
     lo, hi = ALPHA_RANGE
     rgba[..., 3] = ((lo + (hi - lo) * t) * 255).astype(np.uint8)
-    return _rgba_image(rgba)
+    return rgba
 
 
-def rgba_legend() -> QImage:
-    """The colour scale as a 256×1 image, low errors on the left."""
+def legend_rgba() -> np.ndarray:
+    """The colour scale as 1×256 uint8 RGBA pixels, low errors on the left."""
     rgba = np.full((1, 256, 4), 255, np.uint8)
     rgba[0, :, :3] = LUT
-    return _rgba_image(rgba)
+    return rgba

@@ -1,11 +1,10 @@
-"""Work the window hands to render workers, and what comes back (plain data, no Qt widgets)."""
+"""Work the window hands to render workers, and what comes back (plain data and numpy, no Qt)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtGui import QImage
 
 from app.document import GroundTruth
 from app.tiles import TileKey
@@ -68,10 +67,14 @@ class ExportItem:
 
 @dataclass(frozen=True)
 class TileResult:
+    """A rendered tile as the worker made it; the GUI thread wraps ``rgb`` into a QImage."""
+
     key: TileKey
-    image: QImage
+    #: the displayed pixels, uint8 RGB (h, w, 3), rounded like ``save_png``
+    rgb: np.ndarray
+    #: the float pixels, kept for tiles on the ground-truth grid (metrics, heatmaps)
     pixels: np.ndarray | None
-    #: the part of the tile rendered (``image`` holds just that); None: all of it
+    #: the part of the tile rendered (``rgb`` holds just that); None: all of it
     part: Rect | None = None
 
 

@@ -1,4 +1,4 @@
-"""What each panel wants to show, stage by stage, and the order to render it in (no Qt).
+"""What each panel wants to show, stage by stage (no Qt).
 
 A *layer* is one method drawn into one panel (two layers share a panel in wipe mode). Its
 tiles come in two stages, each drawn over the previous: ``base`` (bicubic of the current grid,
@@ -14,15 +14,12 @@ smoothly, and render no tiles (exports still render exactly).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
-from itertools import zip_longest
 
 from app.document import Document
-from app.jobs import Job, MetricsJob, TileJob
 from app.method_provider import BICUBIC
-from app.tiles import Placement, TileKey, bounding, covering_tiles, grid_region, intersection, placement
+from app.tiles import Placement, TileKey, covering_tiles, grid_region, intersection, placement
 from app.view_state import Size, ViewState
 from sr_core.render import Rect
 
@@ -107,59 +104,3 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
     return LayerTiles(place, base=bicubic, fine=fine, truth=truth, region=region,
                       ahead=[k for k in around if k not in known],
                       need={k: part for k, part in parts.items() if part is not None and part != k.rect})
-
-
-def tile_needs(layers: Iterable[LayerTiles]) -> dict[TileKey, Rect]:
-    """The part of each tile that the layers need, for tiles that no layer needs whole (a tile
-    that two layers need in part: the box around both parts)."""
-    whole: set[TileKey] = set()
-    parts: dict[TileKey, Rect] = {}
-    for tiles in layers:
-        whole.update(tiles.base, tiles.truth)
-        for key in tiles.fine:
-            part = tiles.need.get(key)
-            if part is None:
-                whole.add(key)
-            else:
-                parts[key] = bounding(parts[key], part) if key in parts else part
-    return {key: part for key, part in parts.items() if key not in whole}
-
-
-def interleave(lists: Iterable[list[TileKey]]) -> list[TileKey]:
-    """Round-robin merge, so that every panel refines at the same pace."""
-    return [k for group in zip_longest(*lists) for k in group if k is not None]
-
-
-def plan_jobs(layers: list[tuple[Layer, Kind, LayerTiles]], doc: Document, tile: int,
-              wanted: Callable[[TileKey, Rect | None], bool],
-              metrics_wanted: Callable[[str], bool]) -> list[Job]:
-    """Every job still needed, in order: bicubic, fine, ground-truth grid, metrics, ahead (the
-    rest of the edge tiles rendered in part, then a ring around the view).
-
-    Edge tiles are rendered only as far as the view shows them (``LayerTiles.need``).
-    ``wanted(key, part)`` is False for tiles already cached with that part (None: the whole
-    tile), or failed; ``metrics_wanted(method)`` says whether a method still lacks its
-    whole-image metrics.
-    """
-    tiles = [t for _, _, t in layers]
-    needs = tile_needs(tiles)
-    order = interleave(t.base + (t.fine if k is not Kind.MODEL else []) for _, k, t in layers)
-    order += interleave(t.fine for t in tiles)
-    order += interleave(t.truth for t in tiles)
-    sources = doc.sources()
-    jobs: list[Job] = []
-    seen: set[TileKey] = set()
-    for key in order:
-        if key not in seen and wanted(key, needs.get(key)):
-            seen.add(key)
-            keep = doc.gt is not None and key.grid == doc.gt.grid and key.image == doc.source.key
-            jobs.append(TileJob(key, sources[key.image], keep, part=needs.get(key)))
-    if doc.gt is not None:
-        methods = dict.fromkeys(layer.method if kind is Kind.MODEL else BICUBIC
-                                for layer, kind, _ in layers if kind in (Kind.MODEL, Kind.BICUBIC))
-        jobs += [MetricsJob(m, doc.source, doc.gt, tile) for m in methods if metrics_wanted(m)]
-    jobs += [TileJob(key, sources[key.image], ahead=True) for key in needs if wanted(key, None)]
-    ahead = dict.fromkeys(interleave(t.ahead for t in tiles))  # panels may share a method
-    jobs += [TileJob(key, sources[key.image], ahead=True) for key in ahead
-             if key not in seen and wanted(key, None)]
-    return jobs

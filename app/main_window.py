@@ -34,7 +34,7 @@ from app.image_folder import IMAGE_FILTER, neighbour, position
 from app.jobs import ExportItem
 from app.layers import Kind
 from app.message_bar import MessageBar
-from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider, RegistryProvider
+from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider, RegistryProvider, display_name
 from app.panel import HEADER_HEIGHT, PanelWidget, progress_text
 from app.pixel_readout import format_readout
 from app.preview_image import PreviewImage, build_preview
@@ -73,8 +73,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         restore_geometry(self, self.settings)
         self.view = ViewModel(self)
-        self.scheduler = TileScheduler(self.provider, self.settings, self)
-        self.context = CanvasContext(self.view, self.scheduler, heatmap=self.settings.heatmap)
+        self.scheduler = TileScheduler(self.provider, self.settings, self.view, self)
+        self.context = CanvasContext(self.view, self.scheduler, self.provider, heatmap=self.settings.heatmap)
         self.loader = Background(threads=1)
         known = [*self.provider.names(), GROUND_TRUTH]
         self.methods = [m for m in self.settings.panels if m in known] or [BICUBIC]
@@ -465,7 +465,6 @@ class MainWindow(QMainWindow):
         state = self.view.state
         if state is None:
             return
-        self.scheduler.set_view(state)
         if not self.zoom_box.lineEdit().hasFocus():
             self.zoom_box.setEditText(format_zoom(state.zoom))
         for panel in self.panels:
@@ -510,9 +509,9 @@ class MainWindow(QMainWindow):
             for layer in panel.canvas.layers():
                 status = self.scheduler.status(layer)
                 if status.refining:
-                    work.append(f"{panel.display(layer.method)} {progress_text(status)}")
+                    work.append(f"{display_name(self.provider, layer.method)} {progress_text(status)}")
                 elif status.numbers is not None:
-                    work.append(f"{panel.display(layer.method)} numbers {status.numbers:.0%}")
+                    work.append(f"{display_name(self.provider, layer.method)} numbers {status.numbers:.0%}")
         if work:
             self.work_label.setText("Refining: " + " · ".join(dict.fromkeys(work)))
         else:
@@ -528,7 +527,7 @@ class MainWindow(QMainWindow):
         state, doc = self.view.state, self.doc
         if state is None or doc is None or not self.panels:
             return
-        labels = [" | ".join(p.display(m) for m in p.canvas.methods) for p in self.panels]
+        labels = [" | ".join(display_name(self.provider, m) for m in p.canvas.methods) for p in self.panels]
         x0, y0, x1, y1 = state.visible_rect(self.panels[0].canvas.viewport())
         default = Path(doc.path or Path.home() / doc.name).with_name(f"{Path(doc.name).stem}-zoomsr.png")
         dialog = ExportDialog(labels, 0, doc.size, (x0, y0, x1 - x0, y1 - y0), state.zoom, str(default), self)

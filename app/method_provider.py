@@ -40,6 +40,13 @@ class MethodProvider(Protocol):
         """The model with trained weights; raises with a readable message otherwise."""
 
 
+def display_name(provider: MethodProvider, method: str) -> str:
+    """How the window names a method (the ground-truth pseudo-method too)."""
+    if method == GROUND_TRUTH:
+        return "Ground truth"
+    return provider.info(method).display_name if method in provider.names() else method
+
+
 class RegistryProvider:
     """Methods of ``sr_core.registry``: never random weights."""
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, Q
 from app import theme
 from app.canvas import CanvasContext, PanelCanvas
 from app.layers import Kind
-from app.method_provider import GROUND_TRUTH
+from app.method_provider import GROUND_TRUTH, display_name
 from app.plain_text import tooltip
 from app.scheduler import LayerStatus
 from app.zoom_text import format_zoom
@@ -88,12 +88,13 @@ class PanelWidget(QFrame):
         menu.clear()
         sched = self.context.scheduler
         group = QActionGroup(menu)
-        names = list(sched.provider.names())
+        names = list(self.context.provider.names())
         if sched.doc is not None and sched.doc.gt is not None:
             names.append(GROUND_TRUTH)
         for name in names:
             available, reason = sched.method_status(name)
-            label = self.display(name) + ("" if available else "   — no weights" if name != GROUND_TRUTH else "")
+            label = display_name(self.context.provider, name)
+            label += "" if available else "   — no weights" if name != GROUND_TRUTH else ""
             action = QAction(label, menu)
             action.setCheckable(True)
             action.setChecked(name == self.canvas.methods[slot])
@@ -105,14 +106,8 @@ class PanelWidget(QFrame):
             menu.addAction(action)
         menu.setToolTipsVisible(True)
 
-    def display(self, method: str) -> str:
-        if method == GROUND_TRUTH:
-            return "Ground truth"
-        provider = self.context.scheduler.provider
-        return provider.info(method).display_name if method in provider.names() else method
-
     def _paper(self, method: str) -> str:
-        provider = self.context.scheduler.provider
+        provider = self.context.provider
         return provider.info(method).paper if method in provider.names() else ""
 
     def refresh(self) -> None:
@@ -120,7 +115,7 @@ class PanelWidget(QFrame):
         sched = self.context.scheduler
         for button, method in zip(self.buttons, self.canvas.methods):
             kind = sched.kind(method)
-            button.setText(f"{self.display(method)}  ▾")
+            button.setText(f"{display_name(self.context.provider, method)}  ▾")
             button.setIcon(QIcon() if kind is not Kind.BLOCKED else _lock_icon())
             weights = sched.weights(method) if kind is Kind.MODEL else None
             button.setToolTip(tooltip(self._paper(method) + (f"\nWeights: {weights.provenance}" if weights else "")))

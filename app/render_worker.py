@@ -20,10 +20,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
-from PySide6.QtGui import QImage
 
 from app.jobs import ExportItem, Job, MetricsJob, MetricsResult, TileJob, TileResult
-from app.method_provider import MethodProvider
+from app.method_provider import BICUBIC, MethodProvider
 from app.tiles import TileKey
 from sr_core import metrics
 from sr_core.display_precision import display_dtype
@@ -35,13 +34,6 @@ from sr_core.render import Rect, RenderCancelled, Renderer, RenderError
 EXPORT_STRIP = 256
 #: torch's intra-op threads, read before any worker sets its own
 DEFAULT_THREADS = torch.get_num_threads()
-
-
-def to_qimage(rgb: np.ndarray) -> QImage:
-    """An RGB float [0, 1] array as a QImage that owns its pixels (rounded like ``save_png``)."""
-    u8 = np.ascontiguousarray(to_uint8(rgb))
-    h, w, _ = u8.shape
-    return QImage(u8.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 class RenderWorker(QObject):
@@ -143,7 +135,7 @@ class RenderWorker(QObject):
         """Try methods that failed to load again (e.g. after importing weights)."""
         with self._lock:
             self._failed.clear()
-            self._renderers = {k: v for k, v in self._renderers.items() if k[0] == "bicubic"}
+            self._renderers = {k: v for k, v in self._renderers.items() if k[0] == BICUBIC}
 
     def dtype_of(self, method: str) -> torch.dtype | None:
         """The dtype that renders ``method``'s displayed tiles (None until it is loaded)."""
@@ -266,7 +258,7 @@ class RenderWorker(QObject):
         except Exception as err:  # noqa: BLE001 - out of memory and bugs alike: report, go on
             self.tileFailed.emit(key, _describe(err))
             return
-        self.tileReady.emit(TileResult(key, to_qimage(rgb), rgb if job.keep_pixels else None, job.part))
+        self.tileReady.emit(TileResult(key, to_uint8(rgb), rgb if job.keep_pixels else None, job.part))
         if not job.ahead:
             self._prefetch_rest(renderer, job)
 

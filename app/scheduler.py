@@ -1,6 +1,8 @@
 """The GUI-thread side of rendering: what is wanted, in which order, and what has arrived.
 
-:class:`TileScheduler` turns (document, view, layers) into ordered job lists, hands them to
+:class:`TileScheduler` keeps the current :class:`~app.render_plan.RenderPlan` (built once per
+document, view of the :class:`~app.view_model.ViewModel`, layers, tile size and methods'
+state), turns it into ordered job lists, hands them to
 two workers — a CPU *preview* worker for bicubic tiles (instant feedback) and the *model*
 worker of the chosen device — keeps the arrived tiles, and tells the panels when to repaint.
 Every change of view replaces both workers' queues (latest wins); during a zoom the model
@@ -17,16 +19,17 @@ from PySide6.QtGui import QImage
 
 from app.background import Background
 from app.document import Document
-from app.heatmap import heatmap_image
 from app.jobs import ExportItem, Job, MetricsResult, TileResult
-from app.layers import Kind, Layer, LayerTiles, layer_tiles, plan_jobs, tile_needs
-from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider
-from app.region_metrics import RegionMetrics, region_metrics
+from app.layers import Kind, Layer, LayerTiles
+from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider, display_name
+from app.region_metrics import RegionMetrics
+from app.render_plan import PlannedLayer, RenderPlan
 from app.render_worker import RenderWorker
 from app.settings import AUTO_DEVICE, Settings
-from app.tile_cache import TileCache
+from app.tile_cache import ShownTile, TileCache
 from app.tiles import TileKey
-from app.view_state import ViewState
+from app.truth_metrics import TruthMetrics
+from app.view_model import ViewModel
 from sr_core.devices import available_devices, resolve_device
 from sr_core.registry import MethodStatus
 
@@ -34,7 +37,6 @@ from sr_core.registry import MethodStatus
 MODEL_DELAY_MS = 150
 #: at most this many repaint notifications per second
 NOTIFY_MS = 30
-MAX_HEATMAPS = 512
 #: bicubic previews are quick: one query chunk per tile
 PREVIEW_CHUNK = 512 * 512
 #: time left is estimated once this much of a view is rendered
@@ -73,25 +75,24 @@ class TileScheduler(QObject):
     exportFinished = Signal(list)
     exportFailed = Signal(str)
 
-    def __init__(self, provider: MethodProvider, settings: Settings, parent: QObject | None = None) -> None:
+    def __init__(self, provider: MethodProvider, settings: Settings, view: ViewModel,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.provider = provider
-        self.tile = settings.tile_size
+        self.views = view
+        self.tile_size = settings.tile_size
         self.cache = TileCache(settings.cache_bytes)
         self.background = Background()
         self.doc: Document | None = None
-        self.view: ViewState | None = None
         self.layers: list[Layer] = []
-        self._entries: dict[tuple[int, str], tuple[Layer, Kind, LayerTiles]] = {}
+        #: the plan of (doc, view, layers, tile size, methods' state); None: to be built on first read
+        self._plan: RenderPlan | None = None
         self._statuses: dict[str, MethodStatus] = {}
         self._tile_errors: dict[TileKey, str] = {}
         self._method_errors: dict[str, str] = {}
         self._reported: set[tuple[str, str]] = set()
         self._progress: dict[object, float] = {}
-        self._whole: dict[tuple[str, int], MetricsResult] = {}
-        self._region: dict[tuple[int, str], RegionMetrics] = {}
-        self._region_busy: set[tuple] = set()
-        self._heat: dict[TileKey, QImage] = {}
+        self.truth = TruthMetrics(self.background, self._notify, self._report)
         #: layer → (start, output grid) of the refinement under way
         self._refine_start: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
         #: layer → (seconds, output grid) of its last complete refinement
@@ -105,6 +106,7 @@ class TileScheduler(QObject):
         self.preview = self._worker("cpu", "float32", settings.cache_bytes, "preview", PREVIEW_CHUNK, threads=1)
         self.device = self._checked_device(settings.device)
         self.model = self._worker(self.device, settings.precision, settings.cache_bytes, "model")
+        view.changed.connect(self.schedule)
 
     def _timer(self, ms: int, slot) -> QTimer:
         timer = QTimer(self)
@@ -147,15 +149,9 @@ class TileScheduler(QObject):
             self.model.forget(list(old))
         self.doc = doc
         self._tile_errors.clear()
-        self._whole.clear()
-        self._region.clear()
-        self._heat.clear()
+        self.truth.reset(doc)
         self._refine_start.clear()
         self._refine_seconds.clear()
-        self.schedule()
-
-    def set_view(self, view: ViewState) -> None:
-        self.view = view
         self.schedule()
 
     def set_layers(self, layers: list[Layer]) -> None:
@@ -173,11 +169,10 @@ class TileScheduler(QObject):
             self.model = self._worker(device, settings.precision, settings.cache_bytes, "model")
             self._method_errors.clear()
             self._reported.clear()
-        if settings.tile_size != self.tile:
-            self.tile = settings.tile_size
+        if settings.tile_size != self.tile_size:
+            self.tile_size = settings.tile_size
             self.cache.clear()
-            self._heat.clear()
-            self._region.clear()
+            self.truth.forget_tiles()
         self.schedule()
 
     def refresh_methods(self) -> None:
@@ -202,7 +197,9 @@ class TileScheduler(QObject):
         self.model.cancel_export()
 
     def schedule(self) -> None:
-        """Replan at the next turn of the event loop (changes in one turn coalesce)."""
+        """The plan's inputs changed: build it again when next read, and submit its jobs at the
+        next turn of the event loop (changes in one turn coalesce)."""
+        self._plan = None
         self._plan_timer.start()
 
     @property
@@ -249,14 +246,35 @@ class TileScheduler(QObject):
         """Why a method failed to load, if it did."""
         return self._method_errors.get(method)
 
-    def layer_tiles(self, layer: Layer) -> LayerTiles | None:
-        """Tiles of a layer at the current view (computed fresh, so paints never lag)."""
-        if self.doc is None or self.view is None:
+    @property
+    def plan(self) -> RenderPlan | None:
+        """The render plan of the current document, view and layers (None without either)."""
+        doc, view = self.doc, self.views.state
+        if doc is None or view is None:
             return None
-        return self._layer_tiles(self.view, layer, self.doc, self.kind(layer.method))
+        if self._plan is None or self._plan.view is not view:
+            self._plan = RenderPlan.build(doc, view, self.layers, self.kind, self.tile_size)
+        return self._plan
 
-    def _layer_tiles(self, view: ViewState, layer: Layer, doc: Document, kind: Kind) -> LayerTiles:
-        return layer_tiles(view, layer, doc, kind, self.tile)
+    def planned(self, layer: Layer) -> PlannedLayer | None:
+        """A layer's kind and tiles at the current view, from the plan (None without a plan)."""
+        plan = self.plan
+        if plan is None:
+            return None
+        return plan.entry(layer) or plan.extra(layer, self.kind(layer.method))
+
+    def layer_tiles(self, layer: Layer) -> LayerTiles | None:
+        """Tiles of a layer at the current view (None without a plan)."""
+        planned = self.planned(layer)
+        return None if planned is None else planned.tiles
+
+    def tile(self, key: TileKey) -> ShownTile | None:
+        """A rendered tile, if it is here."""
+        return self.cache.get(key)
+
+    def has_tile(self, key: TileKey) -> bool:
+        """Whether the tile holds what the views need of it."""
+        return key in self.cache
 
     def status(self, layer: Layer) -> LayerStatus:
         kind = self.kind(layer.method)
@@ -287,15 +305,14 @@ class TileScheduler(QObject):
 
     def region_metrics(self, layer: Layer) -> RegionMetrics | None:
         """Metrics of the region a layer shows, if they match the current view."""
-        found = self._region.get(layer.id)
         tiles = self.layer_tiles(layer)
-        return found if found is not None and tiles is not None and found.region == tiles.region else None
+        return None if tiles is None else self.truth.region(layer.id, tiles.region)
 
     def whole_metrics(self, method: str) -> MetricsResult | None:
         """Whole-image metrics of a rendered method (None until computed)."""
         if self.doc is None or self.kind(method) not in (Kind.MODEL, Kind.BICUBIC):
             return None
-        return self._whole.get((method, self.doc.source.key))
+        return self.truth.whole(method)
 
     def whole_progress(self, method: str) -> float:
         """How far the whole-image render behind the metrics has come (0 to 1)."""
@@ -305,22 +322,15 @@ class TileScheduler(QObject):
 
     def heatmap(self, key: TileKey) -> QImage | None:
         """Error overlay of a ground-truth-grid tile (made on first use)."""
-        image = self._heat.get(key)
-        tile = self.cache.get(key)
-        if image is None and tile is not None and tile.pixels is not None and self.doc and self.doc.gt:
-            image = heatmap_image(tile.pixels, self.doc.gt.pixels(key.rect))
-            if len(self._heat) >= MAX_HEATMAPS:
-                self._heat.clear()
-            self._heat[key] = image
-        return image
+        return self.truth.heatmap(key, self.cache)
 
     def is_settled(self) -> bool:
         """True when every layer shows its final tiles and metrics (tiles rendered ahead of the
         view may still be on their way: nobody waits for them)."""
-        if self.doc is None or self.view is None or self.pending \
-                or self._model_timer.isActive() or self.background.busy:
+        plan = self.plan
+        if plan is None or self.pending or self._model_timer.isActive() or self.background.busy:
             return False
-        for layer, kind, tiles in self._entries.values():
+        for layer, kind, tiles in ((p.layer, p.kind, p.tiles) for p in plan.layers):
             if kind is Kind.BLOCKED:
                 continue
             if any(k not in self.cache and k not in self._tile_errors for k in tiles.fine + tiles.truth):
@@ -334,46 +344,37 @@ class TileScheduler(QObject):
     # --- planning ---------------------------------------------------------------------------
 
     def _replan(self) -> None:
-        doc, view = self.doc, self.view
-        if doc is None or view is None:
-            self._entries = {}
+        plan = self.plan
+        if plan is None:
             self.preview.submit([])
             self.model.submit([])
             return
-        entries = {}
-        for layer in self.layers:
-            kind = self.kind(layer.method)
-            entries[layer.id] = (layer, kind, self._layer_tiles(view, layer, doc, kind))
-        self._entries = entries
-        wanted = {k for _, _, t in entries.values() for k in t.base + t.fine + t.truth}
-        self.cache.pin(wanted)
-        self.cache.needs = tile_needs(t for _, _, t in entries.values())
-        self._progress = {k: v for k, v in self._progress.items() if k in wanted or isinstance(k, tuple)}
-        jobs = plan_jobs(list(entries.values()), doc, self.tile,
-                         wanted=lambda k, part: not self.cache.covers(k, part) and k not in self._tile_errors,
-                         metrics_wanted=lambda m: (m, doc.source.key) not in self._whole
-                         and m not in self._method_errors)
+        self.cache.pin(set(plan.shown))
+        self.cache.needs = plan.needs
+        self._progress = {k: v for k, v in self._progress.items() if k in plan.shown or isinstance(k, tuple)}
+        jobs = plan.jobs(wanted=lambda k, part: not self.cache.covers(k, part) and k not in self._tile_errors,
+                         metrics_wanted=lambda m: self.truth.whole(m) is None and m not in self._method_errors)
         preview = [j for j in jobs if j.method == BICUBIC]
         self._model_jobs = [j for j in jobs if j.method != BICUBIC]
-        self.model.preload(list(dict.fromkeys(layer.method for layer, kind, _ in entries.values()
-                                              if kind is Kind.MODEL)))
+        self.model.preload(list(dict.fromkeys(p.layer.method for p in plan.layers if p.kind is Kind.MODEL)))
         self.preview.submit(preview)
-        if self._model_zoom is not None and self._model_zoom != view.zoom:
+        if self._model_zoom is not None and self._model_zoom != plan.view.zoom:
             self.model.submit([])
             self._model_timer.start()
         elif not self._model_timer.isActive():
             self._submit_model()
-        self._start_clocks()
-        self._update_regions()
+        self._start_clocks(plan)
+        self.truth.update_regions(plan, self.cache)
         self._notify()
 
     def _submit_model(self) -> None:
-        self._model_zoom = self.view.zoom if self.view is not None else None
+        view = self.views.state
+        self._model_zoom = view.zoom if view is not None else None
         self.model.submit(self._model_jobs)
 
-    def _start_clocks(self) -> None:
+    def _start_clocks(self, plan: RenderPlan) -> None:
         now = time.perf_counter()
-        for layer, kind, tiles in self._entries.values():
+        for layer, kind, tiles in ((p.layer, p.kind, p.tiles) for p in plan.layers):
             if kind is not Kind.BLOCKED and any(k not in self.cache and k not in self._tile_errors
                                                 for k in tiles.fine):
                 grid = (tiles.placement.out_h, tiles.placement.out_w)
@@ -381,44 +382,15 @@ class TileScheduler(QObject):
                     self._refine_start[layer.id] = (now, grid)
 
     def _stop_clocks(self) -> None:
+        plan = self.plan
+        if plan is None:
+            return
         now = time.perf_counter()
-        for layer, _, tiles in self._entries.values():
+        for layer, tiles in ((p.layer, p.tiles) for p in plan.layers):
             start = self._refine_start.get(layer.id)
             if start is not None and all(k in self.cache or k in self._tile_errors for k in tiles.fine):
                 self._refine_seconds[layer.id] = (now - start[0], start[1])
                 del self._refine_start[layer.id]
-
-    def _update_regions(self) -> None:
-        """Start the visible-region metrics of layers whose ground-truth tiles are all here."""
-        doc = self.doc
-        if doc is None or doc.gt is None:
-            return
-        gt = doc.gt
-        for layer, _kind, tiles in self._entries.values():
-            if tiles.region is None or not tiles.truth:
-                continue
-            known = self._region.get(layer.id)
-            job = (layer.id, tiles.region, doc.source.key)
-            if (known is not None and known.region == tiles.region) or job in self._region_busy:
-                continue
-            found = [self.cache.get(k) for k in tiles.truth]
-            if any(t is None or t.pixels is None for t in found):
-                continue
-            parts = [(t.key.rect, t.pixels) for t in found]
-            self._region_busy.add(job)
-            self.background.run(lambda r=tiles.region, p=parts: region_metrics(r, p, gt.pixels(r)),
-                                lambda result, j=job: self._on_region(j, result),
-                                lambda err, j=job: self._on_region_failed(j, err))
-
-    def _on_region(self, job: tuple, result: RegionMetrics) -> None:
-        self._region_busy.discard(job)
-        if self.doc is not None and job[2] == self.doc.source.key:
-            self._region[job[0]] = result
-        self._notify()
-
-    def _on_region_failed(self, job: tuple, err: Exception) -> None:
-        self._region_busy.discard(job)
-        self._report("Metrics", f"could not be computed: {err}")
 
     # --- results ----------------------------------------------------------------------------
 
@@ -427,11 +399,13 @@ class TileScheduler(QObject):
 
     def _on_tile(self, result: TileResult) -> None:
         self._progress.pop(result.key, None)
-        if not self._current(result.key.image) or result.key.size != self.tile:
+        if not self._current(result.key.image) or result.key.size != self.tile_size:
             return
-        self.cache.put(result)
+        self.cache.put(ShownTile.of(result))
         self._stop_clocks()
-        self._update_regions()
+        plan = self.plan
+        if plan is not None:
+            self.truth.update_regions(plan, self.cache)
         self._notify()
 
     def _on_tile_failed(self, key: TileKey, message: str) -> None:
@@ -449,7 +423,7 @@ class TileScheduler(QObject):
         self._notify()
 
     def _on_metrics(self, result: MetricsResult) -> None:
-        self._whole[(result.method, result.image)] = result
+        self.truth.add_whole(result)
         if result.error:
             self._report(self._display(result.method), f"whole-image metrics failed: {result.error}")
         if self.doc is not None and self.doc.gt is not None:
@@ -462,7 +436,7 @@ class TileScheduler(QObject):
         self.schedule()
 
     def _display(self, method: str) -> str:
-        return self.provider.info(method).display_name if method in self.provider.names() else method
+        return display_name(self.provider, method)
 
     def _report(self, who: str, message: str) -> None:
         if (who, message) not in self._reported:

@@ -1,4 +1,5 @@
-"""Rendered tiles kept on the GUI side: an LRU bounded in bytes that never drops pinned tiles.
+"""Rendered tiles kept on the GUI side, as QImages: an LRU bounded in bytes that never drops
+pinned tiles.
 
 A tile may hold only part of its pixels (the part of an edge tile that a view shows). ``key
 in cache`` then means "it holds what the views need now" (:attr:`TileCache.needs`)."""
@@ -6,14 +7,36 @@ in cache`` then means "it holds what the views need now" (:attr:`TileCache.needs
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtGui import QImage
 
 from app.jobs import TileResult
+from app.qt_images import rgb_image
 from app.tiles import TileKey, contains
 from sr_core.render import Rect
 
 
-def _size(result: TileResult) -> int:
-    return result.image.sizeInBytes() + (0 if result.pixels is None else result.pixels.nbytes)
+@dataclass(frozen=True)
+class ShownTile:
+    """A rendered tile as the panels paint it."""
+
+    key: TileKey
+    image: QImage
+    #: the float pixels of a ground-truth-grid tile (metrics, heatmaps)
+    pixels: np.ndarray | None
+    #: the part of the tile that ``image`` holds; None: all of it
+    part: Rect | None
+
+    @classmethod
+    def of(cls, result: TileResult) -> ShownTile:
+        """Wrap a worker's result (on the GUI thread)."""
+        return cls(result.key, rgb_image(result.rgb), result.pixels, result.part)
+
+
+def _size(tile: ShownTile) -> int:
+    return tile.image.sizeInBytes() + (0 if tile.pixels is None else tile.pixels.nbytes)
 
 
 class TileCache:
@@ -22,7 +45,7 @@ class TileCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.nbytes = 0
-        self._items: OrderedDict[TileKey, TileResult] = OrderedDict()
+        self._items: OrderedDict[TileKey, ShownTile] = OrderedDict()
         self._pinned: set[TileKey] = set()
         #: the part of each tile the views need now, for tiles not needed whole
         self.needs: dict[TileKey, Rect] = {}
@@ -38,7 +61,7 @@ class TileCache:
     def keys(self) -> set[TileKey]:
         return set(self._items)
 
-    def get(self, key: TileKey) -> TileResult | None:
+    def get(self, key: TileKey) -> ShownTile | None:
         return self._items.get(key)
 
     def pin(self, keys: set[TileKey]) -> None:
@@ -48,12 +71,12 @@ class TileCache:
             self._items.move_to_end(key)
         self._evict()
 
-    def put(self, result: TileResult) -> None:
-        old = self._items.pop(result.key, None)
+    def put(self, tile: ShownTile) -> None:
+        old = self._items.pop(tile.key, None)
         if old is not None:
             self.nbytes -= _size(old)
-        self._items[result.key] = result
-        self.nbytes += _size(result)
+        self._items[tile.key] = tile
+        self.nbytes += _size(tile)
         self._evict()
 
     def clear(self) -> None:

@@ -38,7 +38,7 @@ def test_settings_dialog_changes_persist_and_restart_the_model_worker(qtbot, mak
     dialog.tile.setCurrentIndex(dialog.tile.findData(128))
     window.apply_settings(dialog.result_settings())
     assert window.scheduler.model is not old and not old.alive
-    assert window.scheduler.tile == 128
+    assert window.scheduler.tile_size == 128
     saved = Settings.load()
     assert (saved.memory_mb, saved.tile_size) == (2048, 128)
     settle(qtbot, window)

@@ -7,13 +7,9 @@ import threading
 import numpy as np
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 
-from app.document import Document
 from app.frame_pixels import widget_rgb
-from app.jobs import MetricsJob
-from app.layers import Kind, Layer, layer_tiles, plan_jobs
-from app.view_state import ViewState
 from sr_core.imaging import save_png
-from sr_core.render import Rect, Renderer, SourceImage
+from sr_core.render import Rect, Renderer
 
 
 def test_the_old_frame_shows_until_bicubic_arrives_then_bicubic_until_final(qtbot, make_window, image_file):
@@ -40,60 +36,6 @@ def test_the_old_frame_shows_until_bicubic_arrives_then_bicubic_until_final(qtbo
     settle(qtbot, window)
     window.grab()
     assert canvas.painted == set(tiles.fine) and canvas._frames["slow"].backdrop is None
-
-
-def document() -> Document:
-    pixels = smooth_image(48, 64)
-    return Document("t", None, SourceImage(pixels), "64×48")
-
-
-def test_jobs_come_bicubic_first_then_fine_centre_out():
-    doc = document()
-    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
-    layer = Layer(0, "fake", (600, 400), (0, 600))
-    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128)
-    assert tiles.base and tiles.fine
-    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k, part: True, metrics_wanted=lambda m: True)
-    stages = [("base" if j.key in tiles.base else "fine") for j in jobs]
-    assert stages == sorted(stages, key=["base", "fine"].index)
-    assert not any(isinstance(j, MetricsJob) for j in jobs)  # no ground truth, no metrics
-    first = jobs[len(tiles.base)].key.rect
-    centre = view.cx * 20, view.cy * 20
-    assert first.left <= centre[0] <= first.right + 1 and first.top <= centre[1] <= first.bottom + 1
-
-
-def test_below_x1_no_method_renders_tiles():
-    doc = document()
-    view = ViewState.fit(doc.size, ((30, 20),))
-    assert view.zoom < 1
-    for kind in (Kind.MODEL, Kind.BICUBIC):
-        tiles = layer_tiles(view, Layer(0, "fake", (30, 20), (0, 30)), doc, kind, 128)
-        assert not (tiles.base or tiles.fine)
-
-
-def test_wipe_layers_only_want_their_side():
-    doc = document()
-    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
-    left = layer_tiles(view, Layer(0, "a", (600, 400), (0, 150)), doc, Kind.MODEL, 128)
-    right = layer_tiles(view, Layer(0, "b", (600, 400), (150, 600)), doc, Kind.MODEL, 128)
-    whole = layer_tiles(view, Layer(0, "a", (600, 400), (0, 600)), doc, Kind.MODEL, 128)
-    assert len(left.fine) < len(whole.fine) and len(right.fine) < len(whole.fine)
-
-
-def test_a_ring_of_tiles_is_planned_last_around_the_view():
-    doc = document()
-    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
-    layer = Layer(0, "fake", (600, 400), (0, 600))
-    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128)
-    assert tiles.ahead and not set(tiles.ahead) & set(tiles.fine)
-    shown = [k.rect for k in tiles.fine]
-    top, left = min(r.top for r in shown), min(r.left for r in shown)
-    bottom, right = max(r.bottom for r in shown), max(r.right for r in shown)
-    for key in tiles.ahead:  # one tile wide: each touches the block of shown tiles
-        r = key.rect
-        assert top - 128 <= r.top and r.bottom <= bottom + 128 and left - 128 <= r.left and r.right <= right + 128
-    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k, part: True, metrics_wanted=lambda m: True)
-    assert [j.key for j in jobs[-len(tiles.ahead):]] == tiles.ahead
 
 
 def test_after_the_view_is_final_a_short_pan_finds_final_tiles(qtbot, make_window, image_file, fake):
@@ -135,21 +77,6 @@ def test_ground_truth_numbers_show_as_computing_until_they_are(qtbot, make_windo
     window.refresh()
     assert window.scheduler.status(layer).numbers is None
     assert window.panels[1].state.text() == "final" and window.work_label.text().startswith("Ready")
-
-
-def test_edge_tiles_are_planned_in_part_and_completed_as_work_ahead():
-    doc = document()
-    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
-    layer = Layer(0, "fake", (600, 400), (0, 600))
-    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 128)
-    assert tiles.need and set(tiles.need) <= set(tiles.fine)
-    jobs = plan_jobs([(layer, Kind.MODEL, tiles)], doc, 128, wanted=lambda k, part: True, metrics_wanted=lambda m: True)
-    visible = [j for j in jobs if j.key in set(tiles.fine) and not j.ahead]
-    assert {j.key: j.part for j in visible if j.part is not None} == tiles.need
-    shown = sum(r.height * r.width for r in (j.part or j.key.rect for j in visible))
-    assert shown == 600 * 400  # exactly the view's pixels
-    completions = [j for j in jobs if j.ahead and j.key in tiles.need]
-    assert {j.key for j in completions} == set(tiles.need) and all(j.part is None for j in completions)
 
 
 def test_a_view_of_edge_tiles_in_part_shows_the_same_pixels_as_a_whole_render(qtbot, make_window, tmp_path, fake):
