@@ -12,7 +12,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 #: what a docstring says to claim it
 CLAIMS = ("no Qt", "Qt-free")
 #: the render plan and what it is made of must stay among them
-REQUIRED = {"render_plan", "layers", "jobs", "tiles", "view_state", "document", "export_plan", "heatmap",
+REQUIRED = {"render_plan", "job_runner", "layers", "jobs", "tiles", "view_state", "document", "export_plan", "heatmap",
             "region_metrics"}
 
 CHECK = """
