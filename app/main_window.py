@@ -1,12 +1,12 @@
-"""The main window: menus, toolbar, the panel grid, the message bar and the status bar."""
+"""The main window: the panel grid, menus and toolbar (from ``app.actions``), the message bar and
+the status bar. Opening images is ``app.opener``'s, exporting ``app.exporter``'s."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QFontDatabase, QKeySequence
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -15,44 +15,39 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QMainWindow,
-    QProgressDialog,
+    QMenu,
     QSizePolicy,
+    QToolBar,
     QToolButton,
     QWidget,
 )
 
+from app.actions import ACTIONS, LAYOUT_CHOICES, MENUS, SEPARATOR, TOOLBAR, make_action
 from app.background import Background
 from app.canvas import CanvasContext
 from app.dialogs.about_dialog import AboutDialog
-from app.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
 from app.dialogs.settings_dialog import SettingsDialog
 from app.dialogs.shortcuts_dialog import ShortcutsDialog
-from app.document import Document, open_document, open_ground_truth
-from app.export_plan import ExportError, region_export, view_export
+from app.document import Document
+from app.exporter import Exporter
 from app.icons import app_icon, icon
-from app.image_folder import IMAGE_FILTER, neighbour, position
-from app.jobs import ExportItem
-from app.layers import Kind
+from app.image_folder import position
 from app.message_bar import MessageBar
 from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider, RegistryProvider, display_name
+from app.opener import Opener
 from app.panel import HEADER_HEIGHT, PanelWidget, progress_text
 from app.pixel_readout import format_readout
-from app.preview_image import PreviewImage, build_preview
+from app.preview_image import PreviewImage
 from app.scheduler import TileScheduler
 from app.settings import AUTO_DEVICE, Settings
 from app.view_model import ViewModel
 from app.window_geometry import restore_geometry, save_geometry
 from app.zoom_text import FIT, format_zoom, parse_zoom
 from sr_core.devices import device_label
-from sr_core.imaging import ImageLoadError
-from sr_core.logs import unexpected
-from sr_core.outputs import OutputError, check_output_file
 from sr_core.registry import install_official
 
 #: rows × columns of the panel grid for each panel count
 GRID = {1: (1, 1), 2: (1, 2), 3: (1, 3), 4: (2, 2), 5: (2, 3), 6: (2, 3), 7: (2, 4), 8: (2, 4), 9: (3, 3)}
-LAYOUT_CHOICES = (1, 2, 3, 4, 6)
-ZOOM_STEP = 2 ** 0.5
 ZOOM_PRESETS = ("Fit", "1×", "2×", "4×", "8×", "16×", "32×", "64×")
 #: arrow keys move the view by this fraction of a panel
 PAN_FRACTION = 0.125
@@ -75,23 +70,19 @@ class MainWindow(QMainWindow):
         self.view = ViewModel(self)
         self.scheduler = TileScheduler(self.provider, self.settings, self.view, self)
         self.context = CanvasContext(self.view, self.scheduler, self.provider, heatmap=self.settings.heatmap)
+        #: one thread for decoding images and importing weights
         self.loader = Background(threads=1)
+        self.opener = Opener(self)
+        self.exporter = Exporter(self)
         known = [*self.provider.names(), GROUND_TRUTH]
         self.methods = [m for m in self.settings.panels if m in known] or [BICUBIC]
         self.wipe = False
         self.panels: list[PanelWidget] = []
-        self.loading = False
-        #: the image that next / previous count from when it is not the document (it failed to open)
-        self._browse_from: str | None = None
         self._pending_view: tuple[float | None, tuple[float, float] | None] | None = None
         self._build_ui()
         self.view.changed.connect(self._on_view_changed)
         self.scheduler.updated.connect(self.refresh)
         self.scheduler.message.connect(self.messages.show_message)
-        self.scheduler.exportProgress.connect(self._on_export_progress)
-        self.scheduler.exportFinished.connect(self._on_export_finished)
-        self.scheduler.exportFailed.connect(self._on_export_failed)
-        self.export_progress: QProgressDialog | None = None
         self.set_wipe(self.settings.wipe)  # builds the panels
         self._update_title()
         app = QApplication.instance()
@@ -106,137 +97,43 @@ class MainWindow(QMainWindow):
 
     # --- building ---------------------------------------------------------------------------
 
-    def _action(self, text: str, slot: Callable, shortcuts: list | None = None, icon_name: str | None = None,
-                tip: str | None = None, checkable: bool = False) -> QAction:
-        action = QAction(text, self)
-        if icon_name:
-            action.setIcon(icon(icon_name))
-        if shortcuts:
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-        action.setToolTip(tip or text.replace("&", "").rstrip("…"))
-        action.setCheckable(checkable)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
     def _build_ui(self) -> None:
-        a = self._action
-        self.act_open = a("&Open…", self.choose_file, [QKeySequence.StandardKey.Open], "mdi6.folder-open-outline",
-                          "Open an image (or drop one on the window)")
-        self.act_prev = a("&Previous image", lambda: self.browse(-1), ["PgUp", "["], "mdi6.page-previous-outline",
-                          "Previous image in this folder (PageUp or [)")
-        self.act_next = a("&Next image", lambda: self.browse(1), ["PgDown", "]"], "mdi6.page-next-outline",
-                          "Next image in this folder (PageDown or ])")
-        self.act_gt = a("Compare with &ground truth…", self.choose_ground_truth, ["Ctrl+G"], "mdi6.compare",
-                        "Open a high-resolution reference: the app shows its bicubic downscale and "
-                        "measures every method against it")
-        self.act_export = a("&Export…", self.choose_export, ["Ctrl+E"], "mdi6.export",
-                            "Export the current view or a region at any scale to PNG")
-        self.act_quit = a("&Quit", self.close, [QKeySequence.StandardKey.Quit])
-        self.act_zoom_in = a("Zoom &in", lambda: self.view.zoom_by(ZOOM_STEP), ["+", "=", "Ctrl++"],
-                             "mdi6.magnify-plus-outline")
-        self.act_zoom_out = a("Zoom &out", lambda: self.view.zoom_by(1 / ZOOM_STEP), ["-", "Ctrl+-"],
-                              "mdi6.magnify-minus-outline")
-        self.act_fit = a("&Fit", self.view.fit, ["0", "Ctrl+0"], "mdi6.fit-to-screen-outline",
-                         "Fit the image into the panels (0)")
-        self.act_actual = a("&100 %", lambda: self.view.zoom_to(1.0), ["1"], "mdi6.numeric-1-box-outline",
-                            "One image pixel per screen pixel (1)")
-        self.act_keep_view = a("&Keep zoom and position when switching images", self.set_keep_view,
-                               checkable=True)
-        self.act_keep_view.setChecked(self.settings.keep_view)
-        self.act_pans = [a(text, lambda _=False, d=d: self._pan_key(*d), [key])
-                         for text, key, d in (("Pan left", "Left", (1, 0)), ("Pan right", "Right", (-1, 0)),
-                                              ("Pan up", "Up", (0, 1)), ("Pan down", "Down", (0, -1)))]
-        self.act_wipe = a("&Wipe between two methods", self.set_wipe, ["W"], "mdi6.compare-horizontal",
-                          "Wipe: one panel, two methods, a divider to drag (W)", checkable=True)
-        self.act_swap = a("S&wap wipe sides", self.swap_wipe, ["X"], None,
-                          "Swap the wipe's two methods; press repeatedly to blink between them (X)")
-        self.act_swap.setEnabled(False)
-        self.act_heatmap = a("Error &heatmap", self.set_heatmap, ["H"], "mdi6.fire",
-                             "Overlay |method − ground truth| on every panel (H)", checkable=True)
-        self.act_heatmap.setChecked(self.context.heatmap)
-        self.act_heatmap.setEnabled(False)
-        self.act_retry = a("&Refresh", self.scheduler.retry, ["F5"], "mdi6.refresh",
-                           "Render again, retrying anything that failed (F5)")
-        self.act_full = a("Full &screen", self._toggle_full_screen, [QKeySequence.StandardKey.FullScreen, "F11"])
-        self.act_settings = a("&Settings…", self.choose_settings, [QKeySequence.StandardKey.Preferences, "Ctrl+,"],
-                              "mdi6.cog-outline")
-        self.act_import = a("&Import weights…", self.choose_weights, None, "mdi6.file-import-outline",
-                            "Import official LIIF / LTE / CLIT weights (.pth)")
-        self.act_shortcuts = a("&Keyboard shortcuts", self.show_shortcuts, ["Ctrl+/", "?"], "mdi6.keyboard-outline")
-        self.act_about = a("&About ZoomSR and its methods", self.show_about, ["F1"], "mdi6.information-outline")
-
+        self.act: dict[str, QAction] = {spec.key: make_action(self, spec) for spec in ACTIONS}
+        self.act["keep view"].setChecked(self.settings.keep_view)
+        self.act["swap"].setEnabled(False)
+        self.act["heatmap"].setChecked(self.context.heatmap)
+        self.act["heatmap"].setEnabled(False)
         self.layout_group = QActionGroup(self)
-        self.layout_actions: dict[int, QAction] = {}
-        for n in (*LAYOUT_CHOICES, 0):
-            text = "&All methods" if n == 0 else f"&{n} panel{'s' if n > 1 else ''}"
-            act = a(text, lambda _=False, n=n: self.set_panel_count(n), [f"Ctrl+{n}"] if n else ["Ctrl+A"],
-                    checkable=True)
-            self.layout_group.addAction(act)
-            self.layout_actions[n] = act
-
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        file_menu.addAction(self.act_open)
-        self.recent_menu = file_menu.addMenu(icon("mdi6.history"), "Open &recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addActions([self.act_prev, self.act_next])
-        file_menu.addAction(self.act_gt)
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_export)
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_settings)
-        file_menu.addSeparator()
-        file_menu.addAction(self.act_quit)
-        view_menu = menu.addMenu("&View")
-        for act in (self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_actual):
-            view_menu.addAction(act)
-        view_menu.addAction(self.act_keep_view)
-        view_menu.addSeparator()
-        layout_menu = view_menu.addMenu(icon("mdi6.view-grid-outline"), "&Panels")
-        layout_menu.addActions(list(self.layout_actions.values()))
-        view_menu.addAction(self.act_wipe)
-        view_menu.addAction(self.act_swap)
-        view_menu.addAction(self.act_heatmap)
-        view_menu.addSeparator()
-        view_menu.addAction(self.act_retry)
-        view_menu.addAction(self.act_full)
-        methods_menu = menu.addMenu("&Methods")
-        methods_menu.addAction(self.act_import)
-        methods_menu.addAction(self.act_about)
-        help_menu = menu.addMenu("&Help")
-        help_menu.addAction(self.act_shortcuts)
-        help_menu.addAction(self.act_about)
-
+        self.layout_actions = {n: self.act[f"panels {n}"] for n in LAYOUT_CHOICES}
+        for action in self.layout_actions.values():
+            self.layout_group.addAction(action)
+        self.recent_menu = QMenu("Open &recent", self)
+        self.recent_menu.setIcon(icon("mdi6.history"))
+        self.recent_menu.aboutToShow.connect(lambda: self.opener.fill_recent(self.recent_menu))
+        self.layout_menu = QMenu("&Panels", self)
+        self.layout_menu.setIcon(icon("mdi6.view-grid-outline"))
+        self.layout_menu.addActions(list(self.layout_actions.values()))
+        for title, entries in MENUS.items():
+            menu = self.menuBar().addMenu(title)
+            for entry in entries:
+                if entry == SEPARATOR:
+                    menu.addSeparator()
+                elif entry in ("recent", "panels"):
+                    menu.addMenu(self.recent_menu if entry == "recent" else self.layout_menu)
+                else:
+                    menu.addAction(self.act[entry])
         bar = self.addToolBar("Main")
         bar.setObjectName("main-toolbar")
         bar.setMovable(False)
         bar.setIconSize(QSize(20, 20))
-        bar.addActions([self.act_open, self.act_prev, self.act_next, self.act_gt, self.act_export])
-        bar.addSeparator()
-        layout_button = QToolButton(self)
-        layout_button.setIcon(icon("mdi6.view-grid-outline"))
-        layout_button.setToolTip("Number of panels (Ctrl+1 … Ctrl+6, Ctrl+A for all methods)")
-        layout_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        layout_button.setMenu(layout_menu)
-        bar.addWidget(layout_button)
-        bar.addActions([self.act_wipe, self.act_heatmap])
-        bar.addSeparator()
-        bar.addAction(self.act_zoom_out)
-        self.zoom_box = QComboBox(self)
-        self.zoom_box.setEditable(True)
-        self.zoom_box.addItems(ZOOM_PRESETS)
-        self.zoom_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.zoom_box.setMinimumContentsLength(7)
-        self.zoom_box.setToolTip("Zoom: type 7.3×, 7.3x, 730 % or fit, then Enter")
-        self.zoom_box.lineEdit().returnPressed.connect(lambda: self.apply_zoom_text(self.zoom_box.currentText()))
-        self.zoom_box.textActivated.connect(self.apply_zoom_text)
-        bar.addWidget(self.zoom_box)
-        bar.addActions([self.act_zoom_in, self.act_fit, self.act_actual])
-        spacer = QWidget(self)
-        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        bar.addWidget(spacer)
-        bar.addActions([self.act_retry, self.act_settings, self.act_about])
+        self.zoom_box = self._zoom_box()
+        for entry in TOOLBAR:
+            if entry == SEPARATOR:
+                bar.addSeparator()
+            elif entry in ("panels", "zoom box", "spacer"):
+                self._add_tool_widget(bar, entry)
+            else:
+                bar.addAction(self.act[entry])
 
         self.grid_host = QWidget(self)
         self.grid = QGridLayout(self.grid_host)
@@ -256,49 +153,50 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.work_label)
         self.statusBar().addPermanentWidget(self.image_label)
 
+    def _zoom_box(self) -> QComboBox:
+        box = QComboBox(self)
+        box.setEditable(True)
+        box.addItems(ZOOM_PRESETS)
+        box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        box.setMinimumContentsLength(7)
+        box.setToolTip("Zoom: type 7.3×, 7.3x, 730 % or fit, then Enter")
+        box.lineEdit().returnPressed.connect(lambda: self.apply_zoom_text(box.currentText()))
+        box.textActivated.connect(self.apply_zoom_text)
+        return box
+
+    def _add_tool_widget(self, bar: QToolBar, entry: str) -> None:
+        """The toolbar's panel-count button, zoom box or spacer."""
+        if entry == "zoom box":
+            bar.addWidget(self.zoom_box)
+        elif entry == "spacer":
+            spacer = QWidget(self)
+            spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            bar.addWidget(spacer)
+        else:
+            button = QToolButton(self)
+            button.setIcon(icon("mdi6.view-grid-outline"))
+            button.setToolTip("Number of panels (Ctrl+1 … Ctrl+6, Ctrl+A for all methods)")
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+            button.setMenu(self.layout_menu)
+            bar.addWidget(button)
+
     # --- documents --------------------------------------------------------------------------
 
     @property
     def doc(self) -> Document | None:
         return self.scheduler.doc
 
-    def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", self._start_dir(), IMAGE_FILTER)
-        if path:
-            self.open_path(path)
-
-    def choose_ground_truth(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open ground-truth reference", self._start_dir(), IMAGE_FILTER)
-        if not path:
-            return
-        factor, ok = QInputDialog.getInt(
-            self, "Compare with ground truth", "Downscaling factor: the input becomes the reference "
-            "downscaled by this factor (MATLAB bicubic),\nand every panel is measured against the "
-            "reference.", self.settings.gt_factor, 2, 16)
-        if ok:
-            self.settings.gt_factor = factor
-            self.open_path(path, gt_factor=factor)
-
-    def _start_dir(self) -> str:
-        recent = self.settings.recent_files
-        return str(Path(recent[0]).parent) if recent else str(Path.home())
+    @property
+    def loading(self) -> bool:
+        """An image is being opened."""
+        return self.opener.loading
 
     def open_path(self, path: str, *, gt_factor: int | None = None, remember: bool = True) -> None:
         """Open an image (decoded off the GUI thread); with ``gt_factor`` it is the reference."""
-        self._browse_from = None
-        self.loading = True
-        self.statusBar().showMessage(f"Opening {Path(path).name}…")
+        self.opener.open_path(path, gt_factor=gt_factor, remember=remember)
 
-        def load() -> tuple[Document, PreviewImage]:
-            doc = open_ground_truth(path, gt_factor) if gt_factor else open_document(path)
-            return doc, build_preview(doc.source)
-
-        self.loader.run(load, lambda result: self._on_loaded(path, result, remember), self._on_load_failed)
-
-    def _on_loaded(self, path: str, result: tuple[Document, PreviewImage], remember: bool) -> None:
-        doc, preview = result
-        self.loading = False
-        self.statusBar().clearMessage()
+    def show_document(self, doc: Document, preview: PreviewImage) -> None:
+        """Show a newly opened image (zoom and centre kept if so set, or as the command line asked)."""
         self.context.preview = preview
         self.scheduler.set_document(doc)
         self.view.reset(doc.size, keep=self.settings.keep_view)
@@ -309,45 +207,13 @@ class MainWindow(QMainWindow):
                 self.view.zoom_to(zoom)
             if centre is not None:
                 self.view.centre_on(*centre)
-        if remember and self.persist:
-            self.settings.add_recent(path)
-            self._save_settings()
-        self.act_heatmap.setEnabled(doc.gt is not None)
+        self.act["heatmap"].setEnabled(doc.gt is not None)
         if doc.gt is None and GROUND_TRUTH in self.methods:
             self.methods = [m for m in self.methods if m != GROUND_TRUTH] or [BICUBIC]
             self._rebuild_panels()
         else:
             self._on_layers()
         self._update_title()
-
-    def _on_load_failed(self, err: Exception) -> None:
-        self.loading = False
-        self.statusBar().clearMessage()
-        text = str(err) if isinstance(err, ImageLoadError) else unexpected(err, "Could not open the image")
-        self.messages.show_message("error", text)
-
-    def browse(self, step: int) -> None:
-        """Open the next (``step`` 1) or previous (-1) image of the current image's folder.
-
-        The list wraps around at the ends. A ground truth is followed by the next file opened as a
-        ground truth at the same factor.
-        """
-        doc = self.doc
-        if doc is None or doc.path is None:
-            return
-        current = Path(self._browse_from or doc.path)
-        target = neighbour(current, step)
-        if target is None:
-            self.statusBar().showMessage(f"No other image in {current.parent}.", 4000)
-            return
-        self.open_path(str(target), gt_factor=doc.gt.factor if doc.gt is not None else None)
-        self._browse_from = str(target)  # should it fail to open, the next press moves on past it
-
-    def set_keep_view(self, on: bool) -> None:
-        """Whether a newly opened image keeps the zoom and relative centre (saved at once)."""
-        self.settings.keep_view = bool(on)
-        self.act_keep_view.setChecked(self.settings.keep_view)
-        self._save_settings()
 
     def set_pending_view(self, zoom: float | None, centre: tuple[float, float] | None) -> None:
         """Zoom and centre to apply when the next document has loaded (command line)."""
@@ -357,8 +223,8 @@ class MainWindow(QMainWindow):
         """Title and description name the image and its place in its folder ("3 / 14")."""
         doc = self.doc
         path = doc.path if doc is not None else None
-        self.act_prev.setEnabled(path is not None)
-        self.act_next.setEnabled(path is not None)
+        self.act["previous"].setEnabled(path is not None)
+        self.act["next"].setEnabled(path is not None)
         place = position(Path(path)) if path is not None else None
         where = f" · {place[0]} / {place[1]}" if place else ""
         self.setWindowTitle(f"{doc.name}{where} — ZoomSR" if doc else "ZoomSR")
@@ -374,8 +240,8 @@ class MainWindow(QMainWindow):
         """Show these methods, one panel each (leaves wipe mode)."""
         self.methods = list(methods) or [BICUBIC]
         self.wipe = False
-        self.act_wipe.setChecked(False)
-        self.act_swap.setEnabled(False)
+        self.act["wipe"].setChecked(False)
+        self.act["swap"].setEnabled(False)
         self._rebuild_panels()
 
     def set_panel_count(self, count: int) -> None:
@@ -394,8 +260,8 @@ class MainWindow(QMainWindow):
     def set_wipe(self, on: bool) -> None:
         """One panel with a divider between the first two methods."""
         self.wipe = bool(on)
-        self.act_wipe.setChecked(self.wipe)
-        self.act_swap.setEnabled(self.wipe)
+        self.act["wipe"].setChecked(self.wipe)
+        self.act["swap"].setEnabled(self.wipe)
         if self.wipe and len(self.methods) < 2:
             self.methods += [m for m in self._all_methods() if m not in self.methods][:1]
         self._rebuild_panels()
@@ -412,7 +278,7 @@ class MainWindow(QMainWindow):
 
     def set_heatmap(self, on: bool) -> None:
         self.context.heatmap = bool(on)
-        self.act_heatmap.setChecked(self.context.heatmap)
+        self.act["heatmap"].setChecked(self.context.heatmap)
         self.settings.heatmap = self.context.heatmap
         self.refresh()
 
@@ -485,7 +351,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"“{text}” is not a zoom; try 7.3×, 730 % or fit.", 4000)
         return value is not None
 
-    def _pan_key(self, dx: int, dy: int) -> None:
+    def pan_key(self, dx: int, dy: int) -> None:
+        """Move the view by a fraction of a panel (the arrow keys)."""
         if self.panels:
             vw, vh = self.panels[0].canvas.viewport()
             self.view.pan(dx * vw * PAN_FRACTION, dy * vh * PAN_FRACTION)
@@ -518,92 +385,8 @@ class MainWindow(QMainWindow):
             self.work_label.setText(f"Ready · models on {device_label(self.scheduler.device)}")
         self.work_label.setToolTip(self.work_label.text())
 
-    def _toggle_full_screen(self) -> None:
+    def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
-
-    # --- export -----------------------------------------------------------------------------
-
-    def choose_export(self) -> None:
-        state, doc = self.view.state, self.doc
-        if state is None or doc is None or not self.panels:
-            return
-        labels = [" | ".join(display_name(self.provider, m) for m in p.canvas.methods) for p in self.panels]
-        x0, y0, x1, y1 = state.visible_rect(self.panels[0].canvas.viewport())
-        default = Path(doc.path or Path.home() / doc.name).with_name(f"{Path(doc.name).stem}-zoomsr.png")
-        dialog = ExportDialog(labels, 0, doc.size, (x0, y0, x1 - x0, y1 - y0), state.zoom, str(default), self)
-        if dialog.exec():
-            try:
-                items = self.export_items(dialog.request())
-            except ExportError as err:
-                self.messages.show_message("error", str(err))
-                return
-            self.start_export(items)
-
-    def export_items(self, request: ExportRequest) -> list[ExportItem]:
-        """The PNGs an export request asks for; raises ``ExportError`` when there are none."""
-        state, doc = self.view.state, self.doc
-        if state is None or doc is None:
-            raise ExportError("Open an image first.")
-        panels = self.panels if request.panel == ALL else [self.panels[request.panel]]
-        items = []
-        for panel in panels:
-            methods = self._exportable(panel.canvas.methods)
-            path = request.path if len(panels) == 1 else self._panel_path(request.path, panel.panel)
-            if request.region is None:
-                items += view_export(doc, state, panel.canvas.viewport(), methods, path)
-            else:
-                items += region_export(doc, methods, request.region, request.scale, path)
-        for item in items:  # before the rendering, not after it
-            try:
-                check_output_file(Path(item.path), [Path(doc.path)] if doc.path else [])
-            except OutputError as err:
-                raise ExportError(str(err)) from None
-        return items
-
-    @staticmethod
-    def _panel_path(path: str, panel: int) -> str:
-        target = Path(path)
-        return str(target.with_name(f"{target.stem}-panel{panel + 1}{target.suffix or '.png'}"))
-
-    def _exportable(self, methods: list[str]) -> list[str]:
-        ok = [m for m in methods if self.scheduler.kind(m) is not Kind.BLOCKED]
-        if len(ok) < len(methods):
-            self.messages.show_message("warning", "Methods without trained weights are not exported.")
-        if not ok:
-            raise ExportError("None of the chosen methods can run; nothing to export.")
-        return ok
-
-    def start_export(self, items: list[ExportItem]) -> None:
-        """Render and write the PNGs in the background with a cancellable progress dialog."""
-        dialog = QProgressDialog("Exporting…", "Cancel", 0, 1000, self)
-        dialog.setWindowTitle("Export")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(400)
-        dialog.setAutoClose(False)
-        dialog.setAutoReset(False)
-        dialog.canceled.connect(self.scheduler.cancel_export)
-        self.export_progress = dialog
-        self.scheduler.export(items)
-
-    def _on_export_progress(self, done: int, total: int) -> None:
-        if self.export_progress is not None:
-            self.export_progress.setValue(round(1000 * done / max(1, total)))
-
-    def _close_export_dialog(self) -> None:
-        if self.export_progress is not None:
-            self.export_progress.canceled.disconnect()
-            self.export_progress.close()
-            self.export_progress = None
-
-    def _on_export_finished(self, paths: list) -> None:
-        self._close_export_dialog()
-        names = ", ".join(Path(p).name for p in paths)
-        self.messages.show_message("info", f"Exported {names} to {Path(paths[0]).parent}." if paths else
-                                   "Nothing was exported.")
-
-    def _on_export_failed(self, message: str) -> None:
-        self._close_export_dialog()
-        self.messages.show_message("warning" if "cancelled" in message else "error", message)
 
     # --- settings, methods, about ----------------------------------------------------------
 
@@ -617,7 +400,7 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.scheduler.configure(settings)
         self._check_device()
-        self._save_settings()
+        self.save_settings()
         self.refresh()
 
     def choose_weights(self) -> None:
@@ -648,24 +431,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         AboutDialog(self.provider, self).exec()
 
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for path in self.settings.recent_files:
-            act = self.recent_menu.addAction(Path(path).name, lambda p=path: self.open_path(p))
-            act.setToolTip(path)
-            act.setEnabled(Path(path).is_file())
-        if not self.settings.recent_files:
-            self.recent_menu.addAction("No recent files").setEnabled(False)
-            return
-        self.recent_menu.addSeparator()
-        self.recent_menu.addAction("Clear recent files", self._clear_recent)
-        self.recent_menu.setToolTipsVisible(True)
-
-    def _clear_recent(self) -> None:
-        self.settings.recent_files = []
-        self._save_settings()
-
-    def _save_settings(self) -> None:
+    def save_settings(self) -> None:
         if not self.persist:
             return
         try:
@@ -683,13 +449,13 @@ class MainWindow(QMainWindow):
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.open_path(files[0])
+            self.opener.open_path(files[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.panels = [m for m in self.methods if m != GROUND_TRUTH]
         self.settings.wipe = self.wipe
         save_geometry(self, self.settings)
-        self._save_settings()
+        self.save_settings()
         self.scheduler.shutdown()
         self.loader.shutdown()
         super().closeEvent(event)

@@ -104,7 +104,7 @@ def test_an_export_destination_is_checked_before_rendering(make_window, image_fi
 
     window = make_window(FakeProvider({}), image_file)  # image_file is tmp_path / "small.png"
     with pytest.raises(ExportError, match="does not exist|is an input|cannot write"):
-        window.export_items(ExportRequest(ALL, None, 1.0, str(tmp_path / target)))
+        window.exporter.export_items(ExportRequest(ALL, None, 1.0, str(tmp_path / target)))
     assert image_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -122,7 +122,7 @@ def test_an_unexpected_failure_to_open_is_one_line_naming_the_log(make_window, i
     def no_memory(path):
         raise MemoryError()
 
-    monkeypatch.setattr("app.main_window.open_document", no_memory)
+    monkeypatch.setattr("app.opener.open_document", no_memory)
     window = make_window(FakeProvider({}))
     window.open_path(str(image_file))
     qtbot.waitUntil(lambda: not window.loading, timeout=5000)

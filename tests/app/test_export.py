@@ -20,7 +20,8 @@ def test_export_the_current_view_of_all_panels(qtbot, make_window, image_file, t
     settle(qtbot, window)
     vw, vh = window.panels[0].canvas.viewport()
     x0, y0, x1, y1 = window.view.state.visible_rect((vw, vh))
-    window.start_export(window.export_items(ExportRequest(ALL, None, 1.0, str(tmp_path / "view.png"))))
+    exporter = window.exporter
+    exporter.start_export(exporter.export_items(ExportRequest(ALL, None, 1.0, str(tmp_path / "view.png"))))
     qtbot.waitUntil(lambda: "Exported" in " ".join(window.messages.messages()), timeout=WAIT_MS)
     paths = sorted(tmp_path.glob("view*.png"))
     assert [p.name for p in paths] == ["view-panel1.png", "view-panel2.png"]
@@ -32,7 +33,7 @@ def test_export_the_current_view_of_all_panels(qtbot, make_window, image_file, t
 def test_export_a_region_at_any_scale(qtbot, make_window, image_file, tmp_path):
     window = make_window(image=image_file)
     items = region_export(window.doc, ["bicubic"], (10, 5, 20, 10), 3.5, str(tmp_path / "region"))
-    window.start_export(items)
+    window.exporter.start_export(items)
     qtbot.waitUntil(lambda: (tmp_path / "region.png").exists(), timeout=WAIT_MS)
     with Image.open(tmp_path / "region.png") as im:
         assert im.size == (70, 35)
@@ -46,7 +47,7 @@ def test_exports_keep_a_16_bit_input_at_16_bits(qtbot, make_window, tmp_path):
     save_png(deep, pixels, bits=16)
     window = make_window(image=deep)
     assert window.doc.bit_depth == 16
-    window.start_export(region_export(window.doc, ["bicubic"], (0, 0, 64, 48), 1.0, str(tmp_path / "out")))
+    window.exporter.start_export(region_export(window.doc, ["bicubic"], (0, 0, 64, 48), 1.0, str(tmp_path / "out")))
     qtbot.waitUntil(lambda: (tmp_path / "out.png").exists(), timeout=WAIT_MS)
     out = load_image(tmp_path / "out.png")
     assert out.bit_depth == 16
@@ -63,9 +64,9 @@ def test_a_long_export_can_be_cancelled(qtbot, make_window, image_file, tmp_path
     try:
         items = region_export(window.doc, ["slow"], (0, 0, 64, 48), 16.0, str(tmp_path / "big.png"))
         before = len(slow.grids)
-        window.start_export(items)
+        window.exporter.start_export(items)
         qtbot.waitUntil(lambda: len(slow.grids) > before, timeout=WAIT_MS)
-        window.export_progress.canceled.emit()
+        window.exporter.progress.canceled.emit()
     finally:
         lock.release()
     qtbot.waitUntil(lambda: any("cancelled" in m for m in window.messages.messages()), timeout=WAIT_MS)

@@ -64,8 +64,8 @@ def test_visible_region_metrics_at_another_zoom_and_the_heatmap(qtbot, make_wind
 def test_the_heatmap_toggles_on_and_off_again(qtbot, make_window, reference):
     window = make_window(FakeProvider({"fake": FakeMethod}), reference, size=(420, 320),
                          panels=["fake"], gt_factor=4)
-    assert window.act_heatmap.isEnabled()
-    window.act_heatmap.trigger()
-    assert window.context.heatmap and window.act_heatmap.isEnabled()
-    window.act_heatmap.trigger()
-    assert not window.context.heatmap and window.act_heatmap.isEnabled()
+    assert window.act["heatmap"].isEnabled()
+    window.act["heatmap"].trigger()
+    assert window.context.heatmap and window.act["heatmap"].isEnabled()
+    window.act["heatmap"].trigger()
+    assert not window.context.heatmap and window.act["heatmap"].isEnabled()

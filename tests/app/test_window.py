@@ -130,13 +130,13 @@ def test_wipe_mode_shows_two_methods_in_one_panel(qtbot, make_window, image_file
     assert canvas.split == pytest.approx(0.25, abs=0.02)
     assert window.view.state.zoom == 10.0 and not window.view.state.fitted  # the divider does not pan
     settle(qtbot, window)
-    window.act_swap.trigger()  # X: the sides change places, the divider stays
+    window.act["swap"].trigger()  # X: the sides change places, the divider stays
     assert window.methods[:2] == ["fake", "bicubic"] and canvas.split == pytest.approx(0.25, abs=0.02)
     assert [layer.method for layer in canvas.layers()] == ["fake", "bicubic"]
     assert window.panels[0].buttons[0].text().startswith("FAKE")
     settle(qtbot, window)
     window.set_wipe(False)
-    assert len(window.panels) == 2 and not window.act_swap.isEnabled()
+    assert len(window.panels) == 2 and not window.act["swap"].isEnabled()
 
 
 def test_panel_counts_add_only_methods_that_can_run_and_all_methods(qtbot, make_window, image_file):
