@@ -363,14 +363,11 @@ class PanelCanvas(QWidget):
             p.fillRect(QRectF(area.left(), 0, area.width() * status.fraction, 3), theme.ACCENT)
         if len(self.methods) == 2:
             right = layer.clip[0] > 0
-            self._draw_pill(p, area, [self._display(layer.method)], top=True, right=right)
+            self._draw_pill(p, area, [display_name(self.context.provider, layer.method)], top=True, right=right)
         if doc.gt is not None and layer.method != GROUND_TRUTH:
             self._draw_pill(p, area, self._metric_lines(layer), top=False, right=layer.clip[0] > 0)
             if self.context.heatmap and layer.clip[0] == 0:
                 self._draw_legend(p, area)
-
-    def _display(self, method: str) -> str:
-        return display_name(self.context.provider, method)
 
     def _metric_lines(self, layer: Layer) -> list[str]:
         sched = self.context.scheduler
@@ -421,7 +418,7 @@ class PanelCanvas(QWidget):
         """The explanation shown instead of a method that cannot run."""
         sched = self.context.scheduler
         error = sched.method_error(method)
-        title = self._display(method)
+        title = display_name(self.context.provider, method)
         if error:
             subtitle, body, icon = "Could not be loaded", error, "mdi6.alert-circle-outline"
         elif method == GROUND_TRUTH:

@@ -409,7 +409,7 @@ class MainWindow(QMainWindow):
         if not path:
             return
         names = [n for n in self.provider.names() if self.provider.info(n).needs_weights]
-        labels = [self.provider.info(n).display_name for n in names]
+        labels = [display_name(self.provider, n) for n in names]
         label, ok = QInputDialog.getItem(self, "Import weights", "Install the weights as:", labels, 0, False)
         if not ok:
             return
@@ -421,7 +421,7 @@ class MainWindow(QMainWindow):
 
     def _on_imported(self, method: str, out: Path) -> None:
         self.statusBar().clearMessage()
-        self.messages.show_message("info", f"{self.provider.info(method).display_name} weights installed "
+        self.messages.show_message("info", f"{display_name(self.provider, method)} weights installed "
                                            f"({out}).")
         self.scheduler.refresh_methods()
 

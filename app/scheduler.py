@@ -79,7 +79,7 @@ class TileScheduler(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.provider = provider
-        self.views = view
+        self.view_model = view
         self.tile_size = settings.tile_size
         self.cache = TileCache(settings.cache_bytes)
         self.background = Background()
@@ -249,7 +249,7 @@ class TileScheduler(QObject):
     @property
     def plan(self) -> RenderPlan | None:
         """The render plan of the current document, view and layers (None without either)."""
-        doc, view = self.doc, self.views.state
+        doc, view = self.doc, self.view_model.state
         if doc is None or view is None:
             return None
         if self._plan is None or self._plan.view is not view:
@@ -368,7 +368,7 @@ class TileScheduler(QObject):
         self._notify()
 
     def _submit_model(self) -> None:
-        view = self.views.state
+        view = self.view_model.state
         self._model_zoom = view.zoom if view is not None else None
         self.model.submit(self._model_jobs)
 
@@ -413,7 +413,7 @@ class TileScheduler(QObject):
         if not self._current(key.image):
             return
         self._tile_errors[key] = message
-        self._report(self._display(key.method), message + " Showing bicubic there; "
+        self._report(display_name(self.provider, key.method), message + " Showing bicubic there; "
                      "press F5 to try again.")
         self._stop_clocks()
         self._notify()
@@ -425,18 +425,15 @@ class TileScheduler(QObject):
     def _on_metrics(self, result: MetricsResult) -> None:
         self.truth.add_whole(result)
         if result.error:
-            self._report(self._display(result.method), f"whole-image metrics failed: {result.error}")
+            self._report(display_name(self.provider, result.method), f"whole-image metrics failed: {result.error}")
         if self.doc is not None and self.doc.gt is not None:
             self._progress.pop(("metrics", result.method, result.image, self.doc.gt.grid), None)
         self._notify()
 
     def _on_method_failed(self, method: str, message: str) -> None:
         self._method_errors[method] = message
-        self._report(self._display(method), message)
+        self._report(display_name(self.provider, method), message)
         self.schedule()
-
-    def _display(self, method: str) -> str:
-        return display_name(self.provider, method)
 
     def _report(self, who: str, message: str) -> None:
         if (who, message) not in self._reported:
