@@ -14,7 +14,7 @@ from app.canvas import CanvasContext, PanelCanvas
 from app.layers import Kind
 from app.method_provider import GROUND_TRUTH, display_name
 from app.plain_text import tooltip
-from app.scheduler import LayerStatus
+from app.refinement import LayerStatus
 from app.zoom_text import format_zoom
 from sr_core.devices import device_label
 

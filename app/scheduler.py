@@ -11,9 +11,6 @@ worker is stopped at once and given the new plan when the zooming pauses.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
@@ -22,6 +19,7 @@ from app.document import Document
 from app.jobs import ExportItem, Job, MetricsResult, TileResult
 from app.layers import Kind, Layer, LayerTiles
 from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider, display_name
+from app.refinement import LayerStatus, Refinement
 from app.region_metrics import RegionMetrics
 from app.render_plan import PlannedLayer, RenderPlan
 from app.render_worker import RenderWorker
@@ -39,31 +37,6 @@ MODEL_DELAY_MS = 150
 NOTIFY_MS = 30
 #: bicubic previews are quick: one query chunk per tile
 PREVIEW_CHUNK = 512 * 512
-#: time left is estimated once this much of a view is rendered
-MIN_ESTIMATE_FRACTION = 0.05
-
-
-@dataclass(frozen=True)
-class LayerStatus:
-    """What a panel header says about one layer."""
-
-    kind: Kind
-    total: int
-    final: int
-    fraction: float
-    #: wall time of the refinement of the current view (None while refining or after a zoom)
-    seconds: float | None
-    #: why nothing is rendered, or what went wrong
-    message: str = ""
-    #: estimated seconds until the view is final (None when unknown or final)
-    seconds_left: float | None = None
-    #: how far the whole-image numbers are (ground-truth mode), None when done or not needed
-    numbers: float | None = None
-
-    @property
-    def refining(self) -> bool:
-        return self.kind is not Kind.BLOCKED and self.final < self.total
-
 
 class TileScheduler(QObject):
     """Plans and collects the tiles of every layer; the only owner of the workers."""
@@ -91,12 +64,8 @@ class TileScheduler(QObject):
         self._tile_errors: dict[TileKey, str] = {}
         self._method_errors: dict[str, str] = {}
         self._reported: set[tuple[str, str]] = set()
-        self._progress: dict[object, float] = {}
+        self.refinement = Refinement()
         self.truth = TruthMetrics(self.background, self._notify, self._report)
-        #: layer → (start, output grid) of the refinement under way
-        self._refine_start: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
-        #: layer → (seconds, output grid) of its last complete refinement
-        self._refine_seconds: dict[tuple[int, str], tuple[float, tuple[int, int]]] = {}
         self._model_jobs: list[Job] = []
         self._model_zoom: float | None = None
         self._plan_timer = self._timer(0, self._replan)
@@ -150,8 +119,7 @@ class TileScheduler(QObject):
         self.doc = doc
         self._tile_errors.clear()
         self.truth.reset(doc)
-        self._refine_start.clear()
-        self._refine_seconds.clear()
+        self.refinement.reset_clocks()
         self.schedule()
 
     def set_layers(self, layers: list[Layer]) -> None:
@@ -281,27 +249,16 @@ class TileScheduler(QObject):
         if kind is Kind.BLOCKED:
             message = self._method_errors.get(layer.method) or self.method_status(layer.method)[1]
             return LayerStatus(kind, 0, 0, 0.0, None, message)
-        tiles = self.layer_tiles(layer)
-        fine = tiles.fine if tiles is not None else []
-        final = sum(1 for k in fine if k in self.cache or k in self._tile_errors)
-        errors = {self._tile_errors[k] for k in fine if k in self._tile_errors}
-        parts = {k: tiles.need.get(k, k.rect) for k in fine} if tiles is not None else {}
-        total = sum(r.height * r.width for r in parts.values())
-        done = sum(r.height * r.width * (1.0 if k in self.cache or k in self._tile_errors
-                                         else self._progress.get(k, 0.0)) for k, r in parts.items())
-        fraction = min(done / total if total else 1.0, 1.0)
-        grid = (tiles.placement.out_h, tiles.placement.out_w) if tiles is not None else None
-        last = self._refine_seconds.get(layer.id)
-        seconds = last[0] if last is not None and last[1] == grid and fine else None
-        start = self._refine_start.get(layer.id)
-        left = None
-        if start is not None and final < len(fine) and fraction >= MIN_ESTIMATE_FRACTION:
-            left = (time.perf_counter() - start[0]) * (1 - fraction) / fraction
         numbers = None
         if self.doc is not None and self.doc.gt is not None and kind is not Kind.TRUTH \
                 and self.whole_metrics(layer.method) is None and layer.method not in self._method_errors:
             numbers = self.whole_progress(layer.method)
-        return LayerStatus(kind, len(fine), final, fraction, seconds, "; ".join(sorted(errors)), left, numbers)
+        return self.refinement.status(layer.id, kind, self.layer_tiles(layer), self._final, self._tile_errors,
+                                      numbers)
+
+    def _final(self, key: TileKey) -> bool:
+        """The tile is there, or failed (it shows bicubic)."""
+        return key in self.cache or key in self._tile_errors
 
     def region_metrics(self, layer: Layer) -> RegionMetrics | None:
         """Metrics of the region a layer shows, if they match the current view."""
@@ -318,7 +275,7 @@ class TileScheduler(QObject):
         """How far the whole-image render behind the metrics has come (0 to 1)."""
         if self.doc is None or self.doc.gt is None:
             return 0.0
-        return self._progress.get(("metrics", method, self.doc.source.key, self.doc.gt.grid), 0.0)
+        return self.refinement.progress.get(("metrics", method, self.doc.source.key, self.doc.gt.grid), 0.0)
 
     def heatmap(self, key: TileKey) -> QImage | None:
         """Error overlay of a ground-truth-grid tile (made on first use)."""
@@ -333,7 +290,7 @@ class TileScheduler(QObject):
         for layer, kind, tiles in ((p.layer, p.kind, p.tiles) for p in plan.layers):
             if kind is Kind.BLOCKED:
                 continue
-            if any(k not in self.cache and k not in self._tile_errors for k in tiles.fine + tiles.truth):
+            if not all(self._final(k) for k in tiles.fine + tiles.truth):
                 return False
             if self.doc.gt is not None and kind is not Kind.TRUTH and layer.method not in self._method_errors \
                     and (self.whole_metrics(layer.method) is None
@@ -351,7 +308,7 @@ class TileScheduler(QObject):
             return
         self.cache.pin(set(plan.shown))
         self.cache.needs = plan.needs
-        self._progress = {k: v for k, v in self._progress.items() if k in plan.shown or isinstance(k, tuple)}
+        self.refinement.keep_progress(plan.shown)
         jobs = plan.jobs(wanted=lambda k, part: not self.cache.covers(k, part) and k not in self._tile_errors,
                          metrics_wanted=lambda m: self.truth.whole(m) is None and m not in self._method_errors)
         preview = [j for j in jobs if j.method == BICUBIC]
@@ -363,7 +320,7 @@ class TileScheduler(QObject):
             self._model_timer.start()
         elif not self._model_timer.isActive():
             self._submit_model()
-        self._start_clocks(plan)
+        self.refinement.start(plan, self._final)
         self.truth.update_regions(plan, self.cache)
         self._notify()
 
@@ -372,54 +329,36 @@ class TileScheduler(QObject):
         self._model_zoom = view.zoom if view is not None else None
         self.model.submit(self._model_jobs)
 
-    def _start_clocks(self, plan: RenderPlan) -> None:
-        now = time.perf_counter()
-        for layer, kind, tiles in ((p.layer, p.kind, p.tiles) for p in plan.layers):
-            if kind is not Kind.BLOCKED and any(k not in self.cache and k not in self._tile_errors
-                                                for k in tiles.fine):
-                grid = (tiles.placement.out_h, tiles.placement.out_w)
-                if self._refine_start.get(layer.id, (0.0, None))[1] != grid:  # a new zoom starts the clock
-                    self._refine_start[layer.id] = (now, grid)
-
-    def _stop_clocks(self) -> None:
-        plan = self.plan
-        if plan is None:
-            return
-        now = time.perf_counter()
-        for layer, tiles in ((p.layer, p.tiles) for p in plan.layers):
-            start = self._refine_start.get(layer.id)
-            if start is not None and all(k in self.cache or k in self._tile_errors for k in tiles.fine):
-                self._refine_seconds[layer.id] = (now - start[0], start[1])
-                del self._refine_start[layer.id]
-
     # --- results ----------------------------------------------------------------------------
 
     def _current(self, image_key: int) -> bool:
         return self.doc is not None and image_key in self.doc.sources()
 
     def _on_tile(self, result: TileResult) -> None:
-        self._progress.pop(result.key, None)
+        self.refinement.progress.pop(result.key, None)
         if not self._current(result.key.image) or result.key.size != self.tile_size:
             return
         self.cache.put(ShownTile.of(result))
-        self._stop_clocks()
         plan = self.plan
         if plan is not None:
+            self.refinement.stop(plan, self._final)
             self.truth.update_regions(plan, self.cache)
         self._notify()
 
     def _on_tile_failed(self, key: TileKey, message: str) -> None:
-        self._progress.pop(key, None)
+        self.refinement.progress.pop(key, None)
         if not self._current(key.image):
             return
         self._tile_errors[key] = message
         self._report(display_name(self.provider, key.method), message + " Showing bicubic there; "
                      "press F5 to try again.")
-        self._stop_clocks()
+        plan = self.plan
+        if plan is not None:
+            self.refinement.stop(plan, self._final)
         self._notify()
 
     def _on_progress(self, key: object, done: int, total: int) -> None:
-        self._progress[key] = done / total if total else 0.0
+        self.refinement.progress[key] = done / total if total else 0.0
         self._notify()
 
     def _on_metrics(self, result: MetricsResult) -> None:
@@ -427,7 +366,7 @@ class TileScheduler(QObject):
         if result.error:
             self._report(display_name(self.provider, result.method), f"whole-image metrics failed: {result.error}")
         if self.doc is not None and self.doc.gt is not None:
-            self._progress.pop(("metrics", result.method, result.image, self.doc.gt.grid), None)
+            self.refinement.progress.pop(("metrics", result.method, result.image, self.doc.gt.grid), None)
         self._notify()
 
     def _on_method_failed(self, method: str, message: str) -> None:

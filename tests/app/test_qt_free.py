@@ -12,8 +12,8 @@ APP = Path(__file__).resolve().parents[2] / "app"
 #: what a docstring says to claim it
 CLAIMS = ("no Qt", "Qt-free")
 #: the render plan and what it is made of must stay among them
-REQUIRED = {"render_plan", "job_runner", "layers", "jobs", "tiles", "view_state", "document", "export_plan", "heatmap",
-            "region_metrics"}
+REQUIRED = {"render_plan", "refinement", "job_runner", "layers", "jobs", "tiles", "view_state", "document",
+            "export_plan", "heatmap", "region_metrics"}
 
 CHECK = """
 import importlib, sys

@@ -1,6 +1,9 @@
-"""The render plan without Qt: tiles, layers, priorities and the ring ahead, computed once."""
+"""The render plan without Qt: tiles, layers, priorities and the ring ahead, computed once; the
+layers' progress read from it."""
 
 from __future__ import annotations
+
+import math
 
 from app_fakes import smooth_image
 
@@ -8,6 +11,7 @@ from app.document import Document, GroundTruth
 from app.jobs import MetricsJob, TileJob
 from app.layers import Kind, Layer, layer_tiles
 from app.method_provider import BICUBIC
+from app.refinement import Refinement
 from app.render_plan import RenderPlan
 from app.view_state import ViewState
 from sr_core.render import SourceImage
@@ -140,3 +144,30 @@ def test_ground_truth_mode_plans_the_reference_grid_then_the_numbers():
     assert truth and max(truth) < first_metrics  # the visible numbers' tiles come first
     assert all(j.keep_pixels for j in jobs if isinstance(j, TileJob) and j.key.grid == doc.gt.grid)
     assert all(j.ahead for j in jobs[first_metrics + 1:])
+
+
+def test_a_layers_status_counts_pixels_and_its_clock_runs_from_a_new_zoom_until_final():
+    doc = document()
+    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0)
+    layer = Layer(0, "a", (600, 400), (0, 600))
+    plan = RenderPlan.build(doc, view, [layer], lambda m: Kind.MODEL, 128)
+    tiles = plan.layers[0].tiles
+    there: set = set()
+    refinement = Refinement()
+    refinement.start(plan, there.__contains__)
+    status = refinement.status(layer.id, Kind.MODEL, tiles, there.__contains__, {}, None)
+    assert status.refining and status.fraction == 0 and status.total == len(tiles.fine)
+    first = tiles.fine[0]
+    refinement.progress[first] = 0.5
+    area = sum(r.height * r.width for r in (tiles.need.get(k, k.rect) for k in tiles.fine))
+    part = tiles.need.get(first, first.rect)
+    half = refinement.status(layer.id, Kind.MODEL, tiles, there.__contains__, {}, None)
+    assert math.isclose(half.fraction, 0.5 * part.height * part.width / area)
+    there.update(tiles.fine[:-1])
+    refinement.stop(plan, there.__contains__)
+    failed = {tiles.fine[-1]: "out of memory"}
+    done = refinement.status(layer.id, Kind.MODEL, tiles, lambda k: k in there or k in failed, failed, None)
+    assert done.refining is False and done.fraction == 1 and done.message == "out of memory"
+    assert done.seconds is None  # the clock stops only when the layer is seen final
+    refinement.stop(plan, lambda k: k in there or k in failed)
+    assert refinement.status(layer.id, Kind.MODEL, tiles, lambda k: True, {}, None).seconds is not None
