@@ -105,19 +105,24 @@ class GANObjective(L1Objective):
     """CiSRGAN: generator ``w_l1·L1 + w_adv·RaGAN + w_p·VGG``, then one discriminator step.
 
     Relativistic average GAN as in BasicSR: each side is the mean of two BCE terms, the other
-    batch's mean logit detached. Discriminator and VGG see the window images in [0, 1].
-    ``vgg`` is None when the recipe drops the perceptual term (no ImageNet weights).
+    batch's mean logit detached. Discriminator and feature network see the window images in
+    [0, 1]. ``vgg`` is the perceptual feature network: VGG-19 (ImageNet or random weights) or
+    the substitute ``liif-encoder`` (:class:`training.vgg.EncoderFeatures`); None when the
+    recipe drops the perceptual term (no ImageNet weights). ``perceptual_weight``: the term's
+    weight for that network (default: the recipe's ``weight``).
     """
 
     def __init__(self, model: nn.Module, params: list[nn.Parameter], phase: Phase,
                  autocast: Autocast, disc: nn.Module, disc_module: nn.Module,
-                 vgg: nn.Module | None, factors: dict[nn.Parameter, Tensor] | None = None) -> None:
+                 vgg: nn.Module | None, factors: dict[nn.Parameter, Tensor] | None = None,
+                 perceptual_weight: float | None = None) -> None:
         super().__init__(model, params, phase, autocast, factors)
         gan = phase.loss.gan
         assert gan is not None and phase.loss.perceptual is not None
         self.disc, self.disc_module, self.vgg = disc, disc_module, vgg
         self.disc_optimizer = torch.optim.Adam(disc_module.parameters(), lr=gan.lr, betas=gan.betas)
-        self.w_adv, self.w_p = gan.weight, phase.loss.perceptual.weight
+        self.w_adv = gan.weight
+        self.w_p = phase.loss.perceptual.weight if perceptual_weight is None else perceptual_weight
 
     def set_step(self, step: int) -> None:
         super().set_step(step)

@@ -29,6 +29,8 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 #: the recipe behind each shipped checkpoint (``python -m training reproduce METHOD``)
 SHIPPED_RECIPES = {spec.name: spec.recipe for spec in SPECS if spec.recipe}
 SAMPLER_KINDS = ("pixels", "full", "window")
+#: what stands in for ImageNet VGG-19 when no weights are given (``loss.perceptual.substitute``)
+PERCEPTUAL_SUBSTITUTES = ("random", "liif-encoder", "none")
 AUGMENTATIONS = ("hflip", "vflip", "transpose", "rot90")
 PHASE_KEYS = ("model", "sampler", "optim", "loss")
 
@@ -118,14 +120,23 @@ class PerceptualSpec:
 
     ``weights``: a torchvision-layout VGG-19 state dict (usually given by --vgg19-weights);
     without it the recipe's ``substitute`` is used: ``random`` (a frozen VGG-19 with a seeded
-    random initialisation) or ``none`` (the term is dropped). ``widths`` exist for tests.
+    random initialisation), ``liif-encoder`` (the frozen encoder of the run's initial
+    checkpoint, e.g. the LIIF authors' EDSR-baseline, as the feature space; ``layer`` and
+    ``widths`` then do not apply) or ``none`` (the term is dropped). ``weight`` is the term's
+    weight on VGG-19; ``substitute_weight`` (default ``weight``) replaces it when a substitute
+    stands in, whose features have another scale. ``widths`` exist for tests.
     """
 
     weight: float
     layer: int = 34
     weights: str = ""
     substitute: str = "random"
+    substitute_weight: float | None = None
     widths: tuple[int, ...] = (64, 128, 256, 512, 512)
+
+    def weight_for(self, substitute: bool) -> float:
+        """The term's weight on ImageNet VGG-19 (False) or on the substitute (True)."""
+        return self.substitute_weight if substitute and self.substitute_weight is not None else self.weight
 
 
 @dataclass(frozen=True)
@@ -445,10 +456,15 @@ def _loss(t: _Table) -> LossSpec:
         perceptual = PerceptualSpec(weight=p.get("weight", float), layer=p.get("layer", int, 34),
                                     weights=p.get("weights", str, ""),
                                     substitute=p.get("substitute", str, "random"),
+                                    substitute_weight=p.get("substitute_weight", float, None),
                                     widths=tuple(p.get("widths", list, [64, 128, 256, 512, 512])))
         p.done()
-        if perceptual.substitute not in ("random", "none"):
-            raise RecipeError("loss.perceptual.substitute must be 'random' or 'none'")
+        if perceptual.substitute not in PERCEPTUAL_SUBSTITUTES:
+            raise RecipeError("loss.perceptual.substitute must be one of "
+                              f"{', '.join(map(repr, PERCEPTUAL_SUBSTITUTES))}, "
+                              f"got {perceptual.substitute!r}")
+        if min(perceptual.weight, perceptual.weight_for(True)) <= 0:
+            raise RecipeError("loss.perceptual.weight and substitute_weight must be positive")
         if len(perceptual.widths) != 5:
             raise RecipeError("loss.perceptual.widths needs the 5 VGG-19 block widths")
     t.done()

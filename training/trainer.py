@@ -40,7 +40,7 @@ from training.recipe import REPO_ROOT, Phase, Recipe, RecipeError
 from training.runlog import RunLog
 from training.sampling import TrainingBatches
 from training.validation import ValidationSet
-from training.vgg import VGG19Features
+from training.vgg import EncoderFeatures, VGG19Features
 from training.warm_start import WarmStartError, warm_start
 
 STATE_FILE = "state.pt"
@@ -119,6 +119,43 @@ def resolve_init(source: str | Path) -> Path:
         return checkpoints_dir() / f"{source}.safetensors"
     path = Path(source)
     return path if path.is_absolute() else REPO_ROOT / path
+
+
+LIIF_ENCODER_NEEDS = ("loss.perceptual.substitute = 'liif-encoder' uses the encoder of the "
+                      "initial checkpoint")
+
+
+def encoder_features(path: Path, method: SRMethod,
+                     expect_sha256: str | None = None) -> tuple[EncoderFeatures, str]:
+    """The perceptual substitute ``liif-encoder``: a frozen copy of the encoder of the checkpoint
+    at ``path``, which must be trained and hold the generator's encoder architecture (the one
+    the generator starts from); ``expect_sha256``: the file a resumed run started from. Returns
+    the feature network and the deviation note that records it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{LIIF_ENCODER_NEEDS}: {path} not found (pass --init PATH)")
+    sha256 = file_sha256(path)
+    if expect_sha256 is not None and expect_sha256 != sha256:
+        raise RecipeError(f"{LIIF_ENCODER_NEEDS}: {path} changed since this run started from it "
+                          f"(sha256 {expect_sha256[:12]}… → {sha256[:12]}…)")
+    model, meta = checkpoints.load(path)
+    if meta.get("trained") is not True:
+        raise RecipeError(f"{LIIF_ENCODER_NEEDS}: {path} holds untrained weights")
+    theirs_enc, ours_enc = getattr(model, "encoder", None), method.encoder
+    if theirs_enc is None or ours_enc is None:
+        raise RecipeError(f"{LIIF_ENCODER_NEEDS}: {path} ({model.arch}) has no encoder")
+    theirs, ours = theirs_enc.state_dict(), ours_enc.state_dict()
+    if theirs.keys() != ours.keys() or any(theirs[k].shape != ours[k].shape for k in ours):
+        cfg, own = model.config(), method.config()
+        raise RecipeError(f"{LIIF_ENCODER_NEEDS}, which must be the generator's encoder: {path} "
+                          f"holds {cfg.get('encoder')!r} {cfg.get('encoder_args', {})}, the generator "
+                          f"{own.get('encoder')!r} {own.get('encoder_args', {})}")
+    summary = (meta.get("provenance") or {}).get("summary", "no provenance")
+    note = ("perceptual loss: L1 between the features of the frozen encoder of the initial "
+            f"checkpoint {path.name} ({meta['method']}, {model.config().get('encoder')}: {summary}; "
+            f"sha256 {sha256[:12]}…) on the [0, 1] windows normalised as that encoder expects "
+            "(sub 0.5, div 0.5), instead of ImageNet VGG-19 conv5_4: no VGG-19 weights were given "
+            "(--vgg19-weights)")
+    return EncoderFeatures(theirs_enc), note
 
 
 class _Run:
@@ -245,24 +282,44 @@ class _Run:
                           "method": meta["method"], "provenance": meta.get("provenance"),
                           "recipe": meta.get("training", {}).get("recipe_name"), **start.as_dict()}
 
-    def _perceptual(self, p: int, phase: Phase) -> VGG19Features | None:
+    def _perceptual(self, p: int, phase: Phase, method: SRMethod) -> tuple[nn.Module | None, float]:
+        """The perceptual feature network and the term's weight on it."""
         spec = phase.loss.perceptual
         assert spec is not None
         weights = self.opts.vgg19_weights or (resolve_init(spec.weights) if spec.weights else None)
-        if weights is None and spec.substitute == "none":
-            self._deviate("perceptual loss dropped: no ImageNet VGG-19 weights were given "
-                          "(--vgg19-weights) and the recipe's substitute is 'none'")
-            return None
-        vgg = VGG19Features(spec.widths, spec.layer)
         if weights is not None:
+            vgg = VGG19Features(spec.widths, spec.layer)
             vgg.load_weights(weights)
             self.vgg_weights = {"path": str(weights), "sha256": file_sha256(weights)}
-        else:
-            self._deviate("perceptual loss on a frozen randomly initialised VGG-19 (torchvision's "
-                          f"initialisation, drawn after the model's with torch seeded "
-                          f"{self.recipe.seed + 1000 * p}) instead of the ImageNet VGG-19: no "
-                          "weights were given (--vgg19-weights)")
-        return vgg.to(self.device)
+            return vgg.to(self.device), spec.weight_for(False)
+        weight = spec.weight_for(True)
+        if spec.substitute == "none":
+            self._deviate("perceptual loss dropped: no ImageNet VGG-19 weights were given "
+                          "(--vgg19-weights) and the recipe's substitute is 'none'")
+            return None, weight
+        if spec.substitute == "liif-encoder":
+            return self._encoder_features(method, weight).to(self.device), weight
+        vgg = VGG19Features(spec.widths, spec.layer)
+        self._deviate("perceptual loss on a frozen randomly initialised VGG-19 (torchvision's "
+                      f"initialisation, drawn after the model's with torch seeded "
+                      f"{self.recipe.seed + 1000 * p}) instead of the ImageNet VGG-19: no "
+                      "weights were given (--vgg19-weights)"
+                      + (f"; weight {weight:g}" if weight != spec.weight else ""))
+        return vgg.to(self.device), weight
+
+    def _encoder_features(self, method: SRMethod, weight: float) -> EncoderFeatures:
+        """The substitute ``liif-encoder`` from the initial checkpoint (also when resuming:
+        then it must still be the file the run started from)."""
+        source = self.opts.init or self.recipe.init_checkpoint
+        if not source:
+            raise RecipeError(f"{LIIF_ENCODER_NEEDS}, and this run has none: set [init] checkpoint "
+                              "or pass --init PATH (or give --vgg19-weights, or choose the "
+                              "substitute 'random')")
+        path = resolve_init(source)
+        started = (self.init_info or {}).get("sha256")
+        features, note = encoder_features(path, method, expect_sha256=started)
+        self._deviate(f"{note}; weight {weight:g}")
+        return features
 
     def _deviate(self, note: str) -> None:
         if note not in self.deviations:
@@ -281,9 +338,9 @@ class _Run:
         if phase.loss.gan is None:
             return L1Objective(model, params, phase, self._autocast, factors)
         disc = Discriminator(phase.sampler.window, phase.loss.gan.features).to(self.device)
-        vgg = self._perceptual(p, phase)
+        features, weight = self._perceptual(p, phase, method)
         return GANObjective(model, params, phase, self._autocast, distributed.wrap(disc, self.ctx),
-                            disc, vgg, factors)
+                            disc, features, factors, perceptual_weight=weight)
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         if self.amp:

@@ -1,17 +1,25 @@
-"""VGG-19 feature extractor with torchvision's ``features.{i}`` layout (no torchvision needed).
+"""Feature networks of CiSRGAN's perceptual loss.
 
-A torchvision VGG-19 state dict (``features.0.weight`` … ``features.34.bias``, plus the
-classifier keys, which are ignored) loads into it unchanged. ``widths`` shrink the network
+:class:`VGG19Features`: VGG-19 with torchvision's ``features.{i}`` layout (no torchvision
+needed). A torchvision VGG-19 state dict (``features.0.weight`` … ``features.34.bias``, plus
+the classifier keys, which are ignored) loads into it unchanged. ``widths`` shrink the network
 for tests without changing the layer indices.
+
+:class:`EncoderFeatures`: the substitute ``liif-encoder``, a frozen copy of an SR encoder (the
+EDSR-baseline of the LIIF authors' checkpoint the run starts from) on the [0, 1] images
+normalised as the encoder expects (``sr_core`` ``normalize``: sub 0.5, div 0.5).
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
 from torch import Tensor, nn
+
+from sr_core.methods.base import normalize
 
 #: convolutions per block of VGG-19 (configuration "E"); a max-pool follows every block
 BLOCKS = (2, 2, 4, 4, 4)
@@ -66,3 +74,19 @@ class VGG19Features(nn.Module):
         if wrong:
             raise ValueError(f"{path}: shapes differ from VGG-19 for {wrong[:3]}")
         self.load_state_dict({k: state[k] for k in own})
+
+
+class EncoderFeatures(nn.Module):
+    """A frozen copy of an SR encoder as a perceptual feature space: ``encoder(normalize(x))``
+    of [0, 1] RGB ``(B, 3, h, w)`` → ``(B, C, h, w)`` (EDSR-baseline: 64 channels, no pooling)."""
+
+    def __init__(self, encoder: nn.Module) -> None:
+        super().__init__()
+        self.encoder = copy.deepcopy(encoder).float().eval()
+        self.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> EncoderFeatures:
+        return super().train(False)  # always inference behaviour: it is a fixed metric
+
+    def forward(self, rgb01: Tensor) -> Tensor:
+        return self.encoder(normalize(rgb01))
