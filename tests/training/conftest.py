@@ -80,8 +80,9 @@ def tiny_raw(image_dir: Path, val_dir: Path) -> Callable[..., dict[str, Any]]:
                 "loop": {"log_every": 1, "checkpoint_every": 10_000, "validate_every": 10_000,
                          "workers": 0, "amp": "none"},
                 "export": {"dtype": "float32"}}
-        if method == "cisrgan":
-            tiny["loss"] = {"gan": {"features": 4}, "perceptual": {"widths": [4, 4, 8, 8, 8]}}
+        if method == "cisrgan":  # no initial checkpoint: the random-VGG substitute, not liif-encoder
+            tiny["loss"] = {"gan": {"features": 4}, "perceptual": {
+                "widths": [4, 4, 8, 8, 8], "substitute": "random", "substitute_weight": 1.0}}
         raw = merge(raw, tiny)
         if "phases" in raw:  # LIT, then one cumulative CLIT-2 phase
             raw["phases"] = [merge(ph, {"optim": {"steps": steps, "milestones": [], "freeze": []}})
