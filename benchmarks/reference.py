@@ -44,8 +44,8 @@ from sr_core.methods.lte import LTE
 from sr_core.methods.ultrasr import UltraSR
 
 CHUNK = 30_000
-#: architectures with a reference formulation: every learned one (tests/test_reference.py fails
-#: for a new architecture until it has one)
+#: architectures with a reference formulation: every learned one
+#: (tests/sr_core/methods/test_reference.py fails for a new architecture until it has one)
 REFERENCE_ARCHS = tuple(arch for arch, cls in ARCHITECTURES.items() if cls.needs_weights)
 
 

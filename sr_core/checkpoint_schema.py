@@ -24,7 +24,7 @@ from sr_core.encoders import ENCODERS
 from sr_core.methods.base import SRMethod
 
 #: about twice the largest architecture at its paper configuration (CLIT with RDN, 37.7 M;
-#: ``tests/test_checkpoint_schema.py`` keeps this true)
+#: ``tests/sr_core/test_checkpoint_schema.py`` keeps this true)
 MAX_PARAMETERS = 80_000_000
 #: settings that repeat a block (depths); every other integer is a width
 DEPTHS = frozenset({"n_resblocks", "blocks", "convs", "n_hidden", "n_stages", "radius", "n_freqs"})

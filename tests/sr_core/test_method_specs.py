@@ -9,7 +9,7 @@ import pytest
 
 from sr_core.architectures import ARCHITECTURES, SPECS
 from sr_core.devices import PRECISIONS
-from tests import test_render
+from tests.sr_core import test_render
 from tests.training import test_learning
 from tests.training.conftest import TINY_MODELS
 
