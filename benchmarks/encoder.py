@@ -48,6 +48,7 @@ from benchmarks.common import (
 )
 from benchmarks.viewport import SIZES, plan
 from sr_core.architectures import build
+from sr_core.geometry import Rect
 from sr_core.methods.base import FeatureCrop, SRMethod
 from sr_core.render import Renderer, SourceImage
 
@@ -118,9 +119,9 @@ def main(argv: list[str] | None = None) -> None:
             macs = count_macs(partial(model.encode, crop)) / args.region ** 2
             seconds = best_time(partial(model.encode, crop), device, args.repeats)
             whole = model.encode(image.lr.to(device, dtype))[..., r0:r0 + args.region, r0:r0 + args.region]
-            rows = cols = (r0, r0 + args.region)
+            region = Rect(r0, r0, r0 + args.region, r0 + args.region)
             # the features the renderer stitches from its cached tiles (cold cache)
-            diff = float((renderer._features(model, image, rows, cols) - whole).abs().max())
+            diff = float((renderer._features(model, image, region) - whole).abs().max())
         per_mp = seconds / (args.region ** 2 / 1e6)
         cost_rows.append([name, radius, f"{macs / 1e6:.3f} M", fmt(per_mp), fmt(1 / per_mp),
                           f"{100 * macs * args.region ** 2 / seconds / peak:.0f}%", fmt(diff, 2)])

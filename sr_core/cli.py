@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sr_core.arg_types import OneLineParser, bounded_int, finite_float
+from sr_core.geometry import Rect, Size
 from sr_core.logs import log, setup_logging, unexpected
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namesp
 
     from sr_core.imaging import ImageLoadError, image_size, load_image, save_png, to_levels
     from sr_core.methods.bicubic import Bicubic
-    from sr_core.render import Rect, RenderCancelled, Renderer, RenderError, SourceImage
+    from sr_core.render import RenderCancelled, Renderer, RenderError, SourceImage
 
     try:
         width, height = image_size(src)
@@ -198,7 +199,7 @@ def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namesp
     print(f"wrote {dst} ({out_w}×{out_h}, {args.method})")
 
 
-def _target_size(lr_h: int, lr_w: int, args: argparse.Namespace) -> tuple[int, int]:
+def _target_size(lr_h: int, lr_w: int, args: argparse.Namespace) -> Size:
     from sr_core.render import output_size
 
     if args.scale is not None:
@@ -213,7 +214,7 @@ def _target_size(lr_h: int, lr_w: int, args: argparse.Namespace) -> tuple[int, i
     if out_h * out_w > MAX_OUTPUT_PIXELS:
         raise UserError(f"{out_w}×{out_h} is too large (limit {MAX_OUTPUT_PIXELS // 10**6} megapixels); "
                         "use a smaller scale or the viewer's region export")
-    return out_h, out_w
+    return Size(out_h, out_w)
 
 
 def _methods(args: argparse.Namespace) -> int:

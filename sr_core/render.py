@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from sr_core.coords import Queries
+from sr_core.geometry import Rect, Size
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, denormalize, normalize
 from sr_core.methods.bicubic import Bicubic
 
@@ -51,37 +51,9 @@ class RenderError(RuntimeError):
     """A render that cannot complete (e.g. out of memory), with a readable message."""
 
 
-@dataclass(frozen=True)
-class Rect:
-    """Half-open rectangle ``[top, bottom) × [left, right)`` of output pixels."""
-
-    top: int
-    left: int
-    bottom: int
-    right: int
-
-    @staticmethod
-    def full(height: int, width: int) -> Rect:
-        return Rect(0, 0, height, width)
-
-    @property
-    def height(self) -> int:
-        return self.bottom - self.top
-
-    @property
-    def width(self) -> int:
-        return self.right - self.left
-
-    def blocks(self, size: int) -> Iterator[Rect]:
-        """Sub-rectangles of at most ``size × size``, row-major."""
-        for top in range(self.top, self.bottom, size):
-            for left in range(self.left, self.right, size):
-                yield Rect(top, left, min(top + size, self.bottom), min(left + size, self.right))
-
-
-def output_size(lr_h: int, lr_w: int, scale: float) -> tuple[int, int]:
+def output_size(lr_h: int, lr_w: int, scale: float) -> Size:
     """Size of the virtual output grid of an ``lr_h × lr_w`` image at ``scale``."""
-    return max(1, round(lr_h * scale)), max(1, round(lr_w * scale))
+    return Size(max(1, round(lr_h * scale)), max(1, round(lr_w * scale)))
 
 
 _image_keys = itertools.count()
@@ -230,15 +202,12 @@ class Renderer:
         method = self.method
         if method.encoder is None or out_h < image.height or out_w < image.width:
             return
-        rows, cols = self._lr_region(method, image, out_h, out_w, rect)
+        region = self._lr_region(method, image, out_h, out_w, rect)
         element = torch.finfo(method.encoder_dtype).bits // 8
-        size = (rows[1] - rows[0]) * (cols[1] - cols[0]) * method.encoder.out_dim * element
+        size = region.height * region.width * method.encoder.out_dim * element
         if size > self.cache.max_bytes // 2:
             return
-        t = self.encoder_tile
-        missing = [(ty, tx) for ty in range(rows[0] // t, (rows[1] - 1) // t + 1)
-                   for tx in range(cols[0] // t, (cols[1] - 1) // t + 1)
-                   if self.cache.get((image.key, ty, tx)) is None]
+        missing = [key for key in _tiles(region, self.encoder_tile) if self.cache.get((image.key, *key)) is None]
         if missing:
             with torch.inference_mode():
                 self._encode_tiles(method, image, missing, cancel)
@@ -248,27 +217,25 @@ class Renderer:
         self.cache.forget(image.key)
 
     def _lr_region(self, method: SRMethod, image: SourceImage, out_h: int, out_w: int,
-                   rect: Rect) -> tuple[tuple[int, int], tuple[int, int]]:
-        """LR rows and columns that ``method`` reads (and prepares) to render ``rect``."""
+                   rect: Rect) -> Rect:
+        """LR pixels that ``method`` reads (and prepares) to render ``rect``."""
         scale = min(out_h / image.height, out_w / image.width)
         reach = method.query_margin(scale) + method.prep_radius
-        return (_footprint(rect.top, rect.bottom, out_h, image.height, reach),
-                _footprint(rect.left, rect.right, out_w, image.width, reach))
+        top, bottom = _footprint(rect.top, rect.bottom, out_h, image.height, reach)
+        left, right = _footprint(rect.left, rect.right, out_w, image.width, reach)
+        return Rect(top, left, bottom, right)
 
     def _prepare(self, method: SRMethod, image: SourceImage, out_h: int, out_w: int,
                  blk: Rect) -> FeatureCrop:
-        rows, cols = self._lr_region(method, image, out_h, out_w, blk)
-        lr = image.lr[..., rows[0]:rows[1], cols[0]:cols[1]].to(self.device)
-        feat = lr if method.encoder is None else self._features(method, image, rows, cols)
-        return method.prepare(feat, lr, CropGeometry(rows[0], cols[0], image.height, image.width))
+        region = self._lr_region(method, image, out_h, out_w, blk)
+        lr = image.lr[..., region.top:region.bottom, region.left:region.right].to(self.device)
+        feat = lr if method.encoder is None else self._features(method, image, region)
+        return method.prepare(feat, lr, CropGeometry(region.top, region.left, image.height, image.width))
 
-    def _features(self, method: SRMethod, image: SourceImage, rows: tuple[int, int],
-                  cols: tuple[int, int]) -> Tensor:
-        """Encoder features of LR ``rows × cols``, stitched from cached exact tiles."""
+    def _features(self, method: SRMethod, image: SourceImage, region: Rect) -> Tensor:
+        """Encoder features of the LR ``region``, stitched from cached exact tiles."""
         t = self.encoder_tile
-        tiles = {(ty, tx): self.cache.get((image.key, ty, tx))
-                 for ty in range(rows[0] // t, (rows[1] - 1) // t + 1)
-                 for tx in range(cols[0] // t, (cols[1] - 1) // t + 1)}
+        tiles = {key: self.cache.get((image.key, *key)) for key in _tiles(region, t)}
         missing = [key for key, tile in tiles.items() if tile is None]
         if missing:
             tiles.update(self._encode_tiles(method, image, missing))
@@ -277,10 +244,10 @@ class Renderer:
             assert tile is not None
             y0, x0 = ty * t, tx * t
             if out is None:
-                out = tile.new_empty(tile.shape[0], tile.shape[1], rows[1] - rows[0], cols[1] - cols[0])
-            sy0, sy1 = max(rows[0], y0), min(rows[1], y0 + tile.shape[-2])
-            sx0, sx1 = max(cols[0], x0), min(cols[1], x0 + tile.shape[-1])
-            out[..., sy0 - rows[0]:sy1 - rows[0], sx0 - cols[0]:sx1 - cols[0]] = \
+                out = tile.new_empty(tile.shape[0], tile.shape[1], region.height, region.width)
+            sy0, sy1 = max(region.top, y0), min(region.bottom, y0 + tile.shape[-2])
+            sx0, sx1 = max(region.left, x0), min(region.right, x0 + tile.shape[-1])
+            out[..., sy0 - region.top:sy1 - region.top, sx0 - region.left:sx1 - region.left] = \
                 tile[..., sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
         assert out is not None
         return out
@@ -351,6 +318,12 @@ class Renderer:
         self.cache.clear()
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
+
+
+def _tiles(region: Rect, t: int) -> list[tuple[int, int]]:
+    """``(row, col)`` of the ``t × t`` encoder tiles that hold the LR ``region``, row-major."""
+    return [(ty, tx) for ty in range(region.top // t, (region.bottom - 1) // t + 1)
+            for tx in range(region.left // t, (region.right - 1) // t + 1)]
 
 
 def _footprint(start: int, stop: int, out_n: int, lr_n: int, reach: int) -> tuple[int, int]:
