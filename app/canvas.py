@@ -41,7 +41,7 @@ from app.qt_images import rgba_image
 from app.scheduler import TileScheduler
 from app.tiles import Placement, TileKey, placement
 from app.view_model import ViewModel
-from app.view_state import Size
+from app.view_state import WidthHeight
 
 #: zoom factor of one wheel notch (four notches double the zoom)
 WHEEL_STEP = 2 ** 0.25
@@ -112,8 +112,8 @@ class PanelCanvas(QWidget):
     def dpr(self) -> float:
         return self.devicePixelRatioF()
 
-    def viewport(self) -> Size:
-        """Size in device pixels."""
+    def viewport(self) -> WidthHeight:
+        """(width, height) in device pixels."""
         return max(1, round(self.width() * self.dpr)), max(1, round(self.height() * self.dpr))
 
     def layers(self) -> list[Layer]:
@@ -291,7 +291,7 @@ class PanelCanvas(QWidget):
         self._frames[layer.method] = frame
         return frame
 
-    def _compose(self, frame: _Frame, viewport: Size) -> QImage:
+    def _compose(self, frame: _Frame, viewport: WidthHeight) -> QImage:
         image = QImage(viewport[0], viewport[1], QImage.Format.Format_RGB32)
         image.fill(theme.BACKGROUND)
         p = QPainter(image)

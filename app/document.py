@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from app.view_state import WidthHeight
+from sr_core.geometry import Rect, Size
 from sr_core.imaging import ImageLoadError, LoadedImage, image_size, load_image, to_uint8
 from sr_core.memory import available_bytes
-from sr_core.render import Rect, SourceImage, output_size
+from sr_core.render import SourceImage, output_size
 from sr_core.resize import imresize
 
 #: the smallest LR side a ground-truth comparison accepts
@@ -30,9 +32,9 @@ class GroundTruth:
     source: SourceImage
 
     @property
-    def grid(self) -> tuple[int, int]:
+    def grid(self) -> Size:
         """The HR size, which is also the output grid of the input at ×factor."""
-        return self.source.height, self.source.width
+        return Size(self.source.height, self.source.width)
 
     def pixels(self, rect: Rect | None = None) -> np.ndarray:
         """The reference's float [0, 1] pixels in ``rect`` (all of them for None)."""
@@ -65,8 +67,8 @@ class Document:
     grayscale: bool = False
 
     @property
-    def size(self) -> tuple[int, int]:
-        """(width, height) of the input."""
+    def size(self) -> WidthHeight:
+        """(width, height) of the input (the view's order)."""
         return self.source.width, self.source.height
 
     def sources(self) -> dict[int, SourceImage]:

@@ -8,8 +8,9 @@ from app.document import Document
 from app.jobs import ExportItem
 from app.method_provider import BICUBIC, GROUND_TRUTH
 from app.tiles import placement
-from app.view_state import Size, ViewState
-from sr_core.render import Rect, output_size
+from app.view_state import ViewState, WidthHeight
+from sr_core.geometry import Rect
+from sr_core.render import output_size
 
 #: exports are held in memory as integer RGB (8 or 16 bits); refuse larger ones
 MAX_EXPORT_BYTES = 1_200_000_000
@@ -45,7 +46,7 @@ def _item(doc: Document, method: str, out_h: int, out_w: int, rect: Rect, path: 
     return ExportItem(method, doc.source, out_h, out_w, rect, path, bits)
 
 
-def view_export(doc: Document, view: ViewState, viewport: Size, methods: list[str],
+def view_export(doc: Document, view: ViewState, viewport: WidthHeight, methods: list[str],
                 path: str) -> list[ExportItem]:
     """What a ``viewport`` shows at ``view``, one PNG per method, pixel for pixel."""
     place = placement(view, viewport)

@@ -10,6 +10,7 @@ and numpy (``app.jobs``): the worker's signals in the viewer, lists in tests.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,9 +23,10 @@ from app.method_provider import BICUBIC, MethodProvider
 from app.tiles import TileKey
 from sr_core import metrics
 from sr_core.display_precision import display_dtype
+from sr_core.geometry import Rect
 from sr_core.imaging import save_png, to_levels, to_uint8
 from sr_core.logs import unexpected
-from sr_core.render import Rect, RenderCancelled, Renderer, RenderError
+from sr_core.render import RenderCancelled, Renderer, RenderError
 
 #: rows rendered at a time by exports (bounds their float memory)
 EXPORT_STRIP = 256
@@ -161,8 +163,7 @@ class JobRunner:
                  and j.keep_pixels == job.keep_pixels]
         if not rects:
             return
-        box = Rect(min(r.top for r in rects), min(r.left for r in rects),
-                   max(r.bottom for r in rects), max(r.right for r in rects))
+        box = functools.reduce(Rect.bounding, rects)
         try:
             renderer.prefetch(job.source, key.out_h, key.out_w, box, cancel=cancel)
         except (RenderCancelled, RenderError, MemoryError):

@@ -8,7 +8,8 @@ import numpy as np
 
 from app.document import GroundTruth
 from app.tiles import TileKey
-from sr_core.render import Rect, SourceImage
+from sr_core.geometry import Rect
+from sr_core.render import SourceImage
 
 
 @dataclass(frozen=True)

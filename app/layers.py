@@ -19,9 +19,9 @@ from enum import Enum
 
 from app.document import Document
 from app.method_provider import BICUBIC
-from app.tiles import Placement, TileKey, covering_tiles, grid_region, intersection, placement
-from app.view_state import Size, ViewState
-from sr_core.render import Rect
+from app.tiles import Placement, TileKey, covering_tiles, grid_region, placement
+from app.view_state import ViewState, WidthHeight
+from sr_core.geometry import Rect, Size
 
 
 class Kind(Enum):
@@ -39,7 +39,7 @@ class Layer:
 
     panel: int
     method: str
-    viewport: Size
+    viewport: WidthHeight
     clip: tuple[int, int]
 
     @property
@@ -75,9 +75,9 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
     x1, y1 = place.to_image(layer.clip[1], layer.viewport[1])
     visible = (max(0.0, x0), max(0.0, y0), min(float(image[0]), x1), min(float(image[1]), y1))
     centre = place.to_image((layer.clip[0] + layer.clip[1]) / 2, layer.viewport[1] / 2)
-    grid = (place.out_h, place.out_w)
+    grid = Size(place.out_h, place.out_w)
 
-    def tiles(method: str, key: int, on: tuple[int, int]) -> list[TileKey]:
+    def tiles(method: str, key: int, on: Size) -> list[TileKey]:
         return covering_tiles(method, key, on, image, visible, tile, centre)
 
     bicubic = tiles(BICUBIC, lr, grid)
@@ -100,7 +100,7 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
     known = set(fine)
     shown = Rect(max(0, place.oy), max(0, place.ox + layer.clip[0]),
                  min(place.out_h, place.oy + layer.viewport[1]), min(place.out_w, place.ox + layer.clip[1]))
-    parts = {k: intersection(k.rect, shown) for k in fine}
+    parts = {k: k.rect.intersection(shown) for k in fine}
     return LayerTiles(place, base=bicubic, fine=fine, truth=truth, region=region,
                       ahead=[k for k in around if k not in known],
                       need={k: part for k, part in parts.items() if part is not None and part != k.rect})

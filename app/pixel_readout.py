@@ -15,7 +15,7 @@ import numpy as np
 
 from app.document import Document
 from app.tiles import Placement
-from sr_core.render import Rect
+from sr_core.geometry import Rect
 
 
 @dataclass(frozen=True)

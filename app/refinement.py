@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from app.layers import Kind, LayerTiles
 from app.render_plan import RenderPlan
 from app.tiles import TileKey
+from sr_core.geometry import Size
 
 #: time left is estimated once this much of a view is rendered
 MIN_ESTIMATE_FRACTION = 0.05
-
-Grid = tuple[int, int]
-
 
 @dataclass(frozen=True)
 class LayerStatus:
@@ -46,9 +44,9 @@ class Refinement:
         #: job key → fraction done (tiles, and the whole-image metrics under tuple keys)
         self.progress: dict[object, float] = {}
         #: layer → (start, output grid) of the refinement under way
-        self._start: dict[tuple[int, str], tuple[float, Grid]] = {}
+        self._start: dict[tuple[int, str], tuple[float, Size]] = {}
         #: layer → (seconds, output grid) of its last complete refinement
-        self._seconds: dict[tuple[int, str], tuple[float, Grid]] = {}
+        self._seconds: dict[tuple[int, str], tuple[float, Size]] = {}
 
     def reset_clocks(self) -> None:
         self._start.clear()

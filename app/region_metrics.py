@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sr_core import metrics
-from sr_core.render import Rect
+from sr_core.geometry import Rect
 
 #: SSIM's Gaussian window needs at least this many pixels per side
 MIN_SSIM_SIDE = 11

@@ -18,9 +18,9 @@ from app.document import Document
 from app.jobs import Job, MetricsJob, TileJob
 from app.layers import Kind, Layer, LayerTiles, layer_tiles
 from app.method_provider import BICUBIC
-from app.tiles import TileKey, bounding
+from app.tiles import TileKey
 from app.view_state import ViewState
-from sr_core.render import Rect
+from sr_core.geometry import Rect
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def tile_needs(layers: Iterable[LayerTiles]) -> dict[TileKey, Rect]:
             if part is None:
                 whole.add(key)
             else:
-                parts[key] = bounding(parts[key], part) if key in parts else part
+                parts[key] = parts[key].bounding(part) if key in parts else part
     return {key: part for key, part in parts.items() if key not in whole}
 
 

@@ -14,8 +14,8 @@ from PySide6.QtGui import QImage
 
 from app.jobs import TileResult
 from app.qt_images import rgb_image
-from app.tiles import TileKey, contains
-from sr_core.render import Rect
+from app.tiles import TileKey
+from sr_core.geometry import Rect
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class TileCache:
     def covers(self, key: TileKey, part: Rect | None) -> bool:
         """Whether the cached tile holds ``part`` of it (None: all of it)."""
         tile = self._items.get(key)
-        return tile is not None and (tile.part is None or (part is not None and contains(tile.part, part)))
+        return tile is not None and (tile.part is None or (part is not None and tile.part.contains(part)))
 
     def keys(self) -> set[TileKey]:
         return set(self._items)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from app.view_state import Size, ViewState
-from sr_core.render import Rect, output_size
+from app.view_state import ViewState, WidthHeight
+from sr_core.geometry import Rect, Size
+from sr_core.render import output_size
 
+#: ``(x0, y0, x1, y1)`` in image coordinates (floats, the view's order); pixels of a grid are a ``Rect``
 ImageRect = tuple[float, float, float, float]
 
 
@@ -29,8 +31,8 @@ class TileKey:
     col: int
 
     @property
-    def grid(self) -> tuple[int, int]:
-        return self.out_h, self.out_w
+    def grid(self) -> Size:
+        return Size(self.out_h, self.out_w)
 
     @property
     def rect(self) -> Rect:
@@ -38,7 +40,7 @@ class TileKey:
         top, left = self.row * self.size, self.col * self.size
         return Rect(top, left, min(top + self.size, self.out_h), min(left + self.size, self.out_w))
 
-    def image_rect(self, image: Size, part: Rect | None = None) -> ImageRect:
+    def image_rect(self, image: WidthHeight, part: Rect | None = None) -> ImageRect:
         """The tile (or ``part`` of its grid) in image coordinates ``(x0, y0, x1, y1)``."""
         r = part or self.rect
         sx, sy = self.out_w / image[0], self.out_h / image[1]
@@ -56,7 +58,7 @@ class Placement:
     out_w: int
     ox: int
     oy: int
-    image: Size
+    image: WidthHeight
 
     @property
     def sx(self) -> float:
@@ -79,7 +81,7 @@ class Placement:
         return self.out_h >= self.image[1] and self.out_w >= self.image[0]
 
 
-def placement(view: ViewState, viewport: Size) -> Placement:
+def placement(view: ViewState, viewport: WidthHeight) -> Placement:
     """The output grid of the view's zoom, snapped to whole device pixels in ``viewport``."""
     w, h = view.image
     out_h, out_w = output_size(h, w, view.zoom)
@@ -88,7 +90,7 @@ def placement(view: ViewState, viewport: Size) -> Placement:
     return Placement(out_h, out_w, ox, oy, view.image)
 
 
-def covering_tiles(method: str, image_key: int, grid: tuple[int, int], image: Size,
+def covering_tiles(method: str, image_key: int, grid: Size, image: WidthHeight,
                    region: ImageRect, size: int, centre: tuple[float, float]) -> list[TileKey]:
     """Tiles of ``grid`` that intersect the image ``region``, nearest to ``centre`` first."""
     out_h, out_w = grid
@@ -109,7 +111,7 @@ def covering_tiles(method: str, image_key: int, grid: tuple[int, int], image: Si
     return sorted(keys, key=distance)
 
 
-def grid_region(grid: tuple[int, int], image: Size, region: ImageRect) -> Rect | None:
+def grid_region(grid: Size, image: WidthHeight, region: ImageRect) -> Rect | None:
     """Output pixels of ``grid`` whose area meets the image ``region`` (None if empty)."""
     out_h, out_w = grid
     sx, sy = out_w / image[0], out_h / image[1]
@@ -120,18 +122,3 @@ def grid_region(grid: tuple[int, int], image: Size, region: ImageRect) -> Rect |
         return None
     return Rect(top, left, bottom, right)
 
-
-def intersection(a: Rect, b: Rect) -> Rect | None:
-    """The output pixels in both rectangles (None if none)."""
-    top, left, bottom, right = max(a.top, b.top), max(a.left, b.left), min(a.bottom, b.bottom), min(a.right, b.right)
-    return Rect(top, left, bottom, right) if top < bottom and left < right else None
-
-
-def bounding(a: Rect, b: Rect) -> Rect:
-    """The smallest rectangle holding both."""
-    return Rect(min(a.top, b.top), min(a.left, b.left), max(a.bottom, b.bottom), max(a.right, b.right))
-
-
-def contains(outer: Rect, inner: Rect) -> bool:
-    return outer.top <= inner.top and outer.left <= inner.left and outer.bottom >= inner.bottom \
-        and outer.right >= inner.right

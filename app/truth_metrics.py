@@ -17,7 +17,7 @@ from app.region_metrics import RegionMetrics, region_metrics
 from app.render_plan import RenderPlan
 from app.tile_cache import TileCache
 from app.tiles import TileKey
-from sr_core.render import Rect
+from sr_core.geometry import Rect
 
 MAX_HEATMAPS = 512
 

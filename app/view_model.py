@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.view_state import Size, ViewState
+from app.view_state import ViewState, WidthHeight
 
 
 class ViewModel(QObject):
@@ -15,30 +15,30 @@ class ViewModel(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.state: ViewState | None = None
-        self._viewports: tuple[Size, ...] = ()
+        self._viewports: tuple[WidthHeight, ...] = ()
 
     def _set(self, state: ViewState) -> None:
         if state != self.state:
             self.state = state
             self.changed.emit()
 
-    def reset(self, image: Size, *, keep: bool = False) -> None:
+    def reset(self, image: WidthHeight, *, keep: bool = False) -> None:
         """A new image: show it whole or, with ``keep``, at the current zoom and relative centre."""
         if keep and self.state is not None:
             self._set(self.state.carried_to(image))
         else:
             self._set(ViewState.fit(image, self._viewports))
 
-    def set_viewports(self, viewports: tuple[Size, ...]) -> None:
+    def set_viewports(self, viewports: tuple[WidthHeight, ...]) -> None:
         self._viewports = viewports
         if self.state is not None:
             self._set(self.state.with_viewports(viewports))
 
-    def zoom_about(self, viewport: Size, px: float, py: float, factor: float) -> None:
+    def zoom_about(self, viewport: WidthHeight, px: float, py: float, factor: float) -> None:
         if self.state is not None:
             self._set(self.state.zoomed_about(viewport, px, py, factor))
 
-    def zoom_to(self, zoom: float, viewport: Size | None = None, px: float | None = None,
+    def zoom_to(self, zoom: float, viewport: WidthHeight | None = None, px: float | None = None,
                 py: float | None = None) -> None:
         if self.state is not None:
             self._set(self.state.zoomed_to(zoom, viewport, px, py))

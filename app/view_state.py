@@ -13,10 +13,12 @@ from dataclasses import dataclass, replace
 
 MAX_ZOOM = 64.0
 
-Size = tuple[int, int]
+#: ``(width, height)``, Qt's order (viewports, the image in view coordinates); output grids
+#: and arrays are ``sr_core.geometry.Size``, ``(h, w)``
+WidthHeight = tuple[int, int]
 
 
-def fit_zoom(image: Size, viewports: tuple[Size, ...]) -> float:
+def fit_zoom(image: WidthHeight, viewports: tuple[WidthHeight, ...]) -> float:
     """Largest zoom at which the whole ``(w, h)`` image fits into every viewport."""
     w, h = image
     sizes = [v for v in viewports if v[0] > 0 and v[1] > 0]
@@ -29,16 +31,16 @@ def fit_zoom(image: Size, viewports: tuple[Size, ...]) -> float:
 class ViewState:
     """Immutable view: every method returns a new, clamped state."""
 
-    image: Size
+    image: WidthHeight
     cx: float
     cy: float
     zoom: float
-    viewports: tuple[Size, ...] = ()
+    viewports: tuple[WidthHeight, ...] = ()
     #: the view follows the window size ("fit" until the user zooms or pans)
     fitted: bool = True
 
     @staticmethod
-    def fit(image: Size, viewports: tuple[Size, ...] = ()) -> ViewState:
+    def fit(image: WidthHeight, viewports: tuple[WidthHeight, ...] = ()) -> ViewState:
         """The whole image, centred."""
         return ViewState(image, image[0] / 2, image[1] / 2, fit_zoom(image, viewports), viewports)
 
@@ -60,34 +62,34 @@ class ViewState:
         cy = h / 2 if h * zoom <= vh or not math.isfinite(self.cy) else min(max(self.cy, 0.0), float(h))
         return replace(self, cx=cx, cy=cy, zoom=zoom)
 
-    def with_viewports(self, viewports: tuple[Size, ...]) -> ViewState:
+    def with_viewports(self, viewports: tuple[WidthHeight, ...]) -> ViewState:
         """New panel sizes; a fitted view refits."""
         if self.fitted:
             return ViewState.fit(self.image, viewports)
         return replace(self, viewports=viewports).clamped()
 
-    def carried_to(self, image: Size) -> ViewState:
+    def carried_to(self, image: WidthHeight) -> ViewState:
         """The same zoom and relative centre on another image, clamped; a fitted view fits it."""
         if self.fitted:
             return ViewState.fit(image, self.viewports)
         w, h = self.image
         return replace(self, image=image, cx=self.cx / w * image[0], cy=self.cy / h * image[1]).clamped()
 
-    def to_image(self, viewport: Size, px: float, py: float) -> tuple[float, float]:
+    def to_image(self, viewport: WidthHeight, px: float, py: float) -> tuple[float, float]:
         """Image point shown at device point ``(px, py)`` of ``viewport``."""
         return (self.cx + (px - viewport[0] / 2) / self.zoom,
                 self.cy + (py - viewport[1] / 2) / self.zoom)
 
-    def to_device(self, viewport: Size, x: float, y: float) -> tuple[float, float]:
+    def to_device(self, viewport: WidthHeight, x: float, y: float) -> tuple[float, float]:
         """Device point of ``viewport`` that shows image point ``(x, y)``."""
         return ((x - self.cx) * self.zoom + viewport[0] / 2,
                 (y - self.cy) * self.zoom + viewport[1] / 2)
 
-    def zoomed_about(self, viewport: Size, px: float, py: float, factor: float) -> ViewState:
+    def zoomed_about(self, viewport: WidthHeight, px: float, py: float, factor: float) -> ViewState:
         """Multiply the zoom by ``factor`` keeping the image point under ``(px, py)`` still."""
         return self.zoomed_to(self.zoom * factor, viewport, px, py)
 
-    def zoomed_to(self, zoom: float, viewport: Size | None = None, px: float | None = None,
+    def zoomed_to(self, zoom: float, viewport: WidthHeight | None = None, px: float | None = None,
                   py: float | None = None) -> ViewState:
         """Set the zoom about a device point (default: the viewport centre)."""
         if viewport is None or px is None or py is None:
@@ -107,7 +109,7 @@ class ViewState:
     def centred_on(self, x: float, y: float) -> ViewState:
         return replace(self, cx=x, cy=y, fitted=False).clamped()
 
-    def visible_rect(self, viewport: Size) -> tuple[float, float, float, float]:
+    def visible_rect(self, viewport: WidthHeight) -> tuple[float, float, float, float]:
         """Image rectangle ``(x0, y0, x1, y1)`` a viewport shows, clipped to the image."""
         x0, y0 = self.to_image(viewport, 0, 0)
         x1, y1 = self.to_image(viewport, *viewport)

@@ -12,10 +12,12 @@ DEFAULT_SIZE = (1400, 900)
 #: logical pixels of a restored window's top edge that must lie on a screen (to grab it by its title)
 MIN_VISIBLE = 100
 
-Rect = tuple[int, int, int, int]
+#: ``(x, y, width, height)`` in logical pixels, as Qt's ``QRect.getRect()`` gives it and the settings
+#: keep it (screens and windows, not image pixels: those are ``sr_core.geometry.Rect``)
+ScreenGeometry = tuple[int, int, int, int]
 
 
-def on_a_screen(geometry: Rect, screens: list[Rect]) -> bool:
+def on_a_screen(geometry: ScreenGeometry, screens: list[ScreenGeometry]) -> bool:
     """Whether the top edge of ``(x, y, width, height)`` lies on a screen, at least ``MIN_VISIBLE`` px of it."""
     x, y, w, _ = geometry
     return any(sy <= y < sy + sh and min(x + w, sx + sw) - max(x, sx) >= min(MIN_VISIBLE, w)
