@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from sr_core.coords import Queries
 from sr_core.methods.ipe import IPELIIF, SPEC, integrated_pe
+from tests.sr_core.methods.helpers import full_render, out_size
 
 TINY = SPEC.tiny
 SCALES = (1.7, 4.0, 11.3)
@@ -18,21 +18,6 @@ SCALES = (1.7, 4.0, 11.3)
 def model() -> IPELIIF:
     torch.manual_seed(0)
     return IPELIIF(**TINY).eval()
-
-
-@pytest.fixture(scope="module")
-def lr() -> torch.Tensor:
-    torch.manual_seed(1)
-    return torch.rand(1, 3, 23, 29) * 2 - 1
-
-
-def out_size(lr: torch.Tensor, scale: float) -> tuple[int, int]:
-    return round(lr.shape[-2] * scale), round(lr.shape[-1] * scale)
-
-
-def full_render(model: IPELIIF, lr: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
-    with torch.no_grad():
-        return model(lr, Queries.grid(out_h, out_w, (0, out_h), (0, out_w))).reshape(out_h, out_w, 3)
 
 
 def numerical_pe(x: torch.Tensor, r: torch.Tensor, n_freqs: int, n: int = 2 ** 18) -> torch.Tensor:

@@ -12,6 +12,7 @@ from sr_core.coords import Queries
 from sr_core.methods.base import CropGeometry, FeatureCrop
 from sr_core.methods.lte import LTE, SPEC
 from sr_core.methods.sampling import bilinear_base
+from tests.sr_core.methods.helpers import full_render, out_size
 
 TINY = SPEC.tiny
 SCALES = (1.7, 4.0, 11.3)
@@ -26,21 +27,6 @@ OFFICIAL_ARGS = {  # model["args"] of configs/train-div2k/train_edsr-baseline-lt
 def model() -> LTE:
     torch.manual_seed(0)
     return LTE(**TINY).eval()
-
-
-@pytest.fixture(scope="module")
-def lr() -> torch.Tensor:
-    torch.manual_seed(1)
-    return torch.rand(1, 3, 23, 29) * 2 - 1
-
-
-def out_size(lr: torch.Tensor, scale: float) -> tuple[int, int]:
-    return round(lr.shape[-2] * scale), round(lr.shape[-1] * scale)
-
-
-def full_render(model: LTE, lr: torch.Tensor, out_h: int, out_w: int) -> torch.Tensor:
-    with torch.no_grad():
-        return model(lr, Queries.grid(out_h, out_w, (0, out_h), (0, out_w))).reshape(out_h, out_w, 3)
 
 
 def official_make_coord(shape: tuple[int, ...]) -> torch.Tensor:
