@@ -22,11 +22,24 @@ to, LIIF's function:
 * ``liif → diif``: DIIF's coarse stage reads 4×4 corner codes with the slice's end points and
   its fine stage a blended hidden vector, so none of LIIF's layers has a counterpart; only the
   encoder is copied and the decoder keeps its random start.
+* ``liif → clit``: CLIT's MLPs read the 49 attention-scaled 256-channel value vectors of a 7×7
+  window and the cell (12,546 inputs, GELU) where LIIF's reads the 3×3-unfolded 64-channel code,
+  the relative coordinate and the cell (580 inputs, ReLU, local ensemble); ``conv_ch``, the
+  Q/K/V convolutions and the positional bias have no counterpart either. Only the encoder is
+  copied. Every stage's output layer starts at zero: the model then starts exactly at CLIT's
+  bilinear base image (as ``liif → lte``). PyTorch's default start of the MLPs does not learn
+  on a short schedule: the attention-scaled values are tiny (norm ~0.14 per query at the start,
+  against ~1 for the two cell inputs), so the first layer's pre-activations are mostly the cell
+  term and the bias, the hidden layers' mostly their biases, and 90 LIT steps left the loss
+  unchanged. So the MLPs are re-drawn: the value columns of the first layer
+  N(0, (``CLIT_VALUE_GAIN``/√12,544)²), the hidden layers He-normal, their biases zero (the cell
+  columns keep their start); convolutions and positional bias keep theirs.
 * the same architecture and configuration: every tensor.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -35,6 +48,7 @@ from torch import Tensor
 
 from sr_core.coords import Queries
 from sr_core.methods.base import SRMethod
+from sr_core.methods.clit import CLIT
 from sr_core.methods.diif import DIIF
 from sr_core.methods.ensemble import branches
 from sr_core.methods.ipe import IPELIIF, integrated_pe
@@ -49,6 +63,11 @@ ULTRASR_EPS = 0.02
 #: bands 6-9 from norms 9-39 to 0.07-1.2 and leaves the fit's relative error at 0.833 (0.833
 #: without it)
 IPE_RIDGE = 1e-2
+#: scale of CLIT's first-layer value columns at the start (std ``gain/√columns``): L1 on 8 fixed
+#: training samples after 30/60/90 LIT steps (batch 4 × 1024 px, Adam 1e-4, bf16) from 0.0814
+#: (the bilinear start; the authors' LIIF: 0.0632): PyTorch's default start 0.0814 throughout,
+#: gain 30 0.0809/0.0770/0.0763, gain 250 0.0795/0.0773/0.0765
+CLIT_VALUE_GAIN = 30.0
 #: ``{parameter name: [[first, end, factor], …]}``: learning-rate factors of index ranges
 #: along a tensor's last dimension (``end`` None: to the end); JSON-friendly
 LrScale = dict[str, list[list]]
@@ -182,6 +201,30 @@ def _liif_to_diif(liif: LIIF, diif: DIIF) -> WarmStart:
         "and keeps its random start"])
 
 
+def _liif_to_clit(liif: LIIF, clit: CLIT) -> WarmStart:
+    lin = _liif_layers(liif)
+    first = clit.imnets[0].first
+    values = first.in_features - 2  # the cell's two columns come last
+    for imnet in clit.imnets:
+        layers = [m for m in imnet.layers if isinstance(m, torch.nn.Linear)]
+        layers[0].weight[:, :values].normal_(0, CLIT_VALUE_GAIN / math.sqrt(values))
+        for layer in layers[1:-1]:
+            torch.nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+        for layer in layers[:-1]:
+            layer.bias.zero_()
+        layers[-1].weight.zero_()
+        layers[-1].bias.zero_()
+    return WarmStart("liif → clit", [
+        "encoder copied from LIIF; CLIT's decoder has no counterpart in LIIF (its MLPs read "
+        f"{first.in_features} inputs, the attention-scaled values of a {clit.window}×{clit.window} "
+        f"window and the cell, with GELU; LIIF's {lin[0].in_features}, the unfolded code, the "
+        "relative coordinate and the cell, with ReLU) and starts at random, every stage's "
+        "output layer at zero (the model starts at its bilinear base image)",
+        f"MLPs re-drawn so that they learn on a short schedule: first-layer value columns "
+        f"N(0, ({CLIT_VALUE_GAIN:g}/√{values})²), hidden layers He-normal, biases zero; "
+        "convolutions, positional bias and cell columns keep PyTorch's default start"])
+
+
 def _ridge(x: Tensor, y: Tensor) -> Tensor:
     """Least squares ``x·w ≈ y`` with a ridge of ``IPE_RIDGE``·mean(diag xᵀx) on every column but
     the last (the bias): the high IPE bands are almost zero at the training scales (sinc
@@ -215,4 +258,5 @@ MAPPINGS: dict[tuple[str, str], Callable[..., WarmStart]] = {
     ("liif", "ipe"): _liif_to_ipe,
     ("liif", "lte"): _liif_to_lte,
     ("liif", "diif"): _liif_to_diif,
+    ("liif", "clit"): _liif_to_clit,
 }

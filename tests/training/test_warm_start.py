@@ -107,9 +107,46 @@ def test_diif_gets_only_the_encoder():
         assert torch.equal(target.state_dict()[name], value)
 
 
+@pytest.mark.parametrize("stage_scales", [None, (2.0, 1.65), (1.5, 1.5, 1.47)])
+def test_clit_starts_exactly_at_its_bilinear_base(stage_scales):
+    """Only the encoder is copied; every stage's output layer starts at zero, so the model (any
+    number of stages) starts at the bilinear LR image. The MLPs are re-drawn (value columns of
+    the first layer at the stated scale, hidden layers He-normal, biases zero); convolutions,
+    positional bias and the cell columns keep their start."""
+    torch.manual_seed(0)
+    source = liif()
+    target = build("clit", {**ENC, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [64, 64]}).eval()
+    before = {k: v.clone() for k, v in target.state_dict().items() if not k.startswith("encoder.")}
+    report = ws.warm_start(source, target)
+    assert report.mapping == "liif → clit" and "bilinear base image" in report.notes[0]
+    assert f"N(0, ({ws.CLIT_VALUE_GAIN:g}/√144)²)" in report.notes[1]
+    for name, value in target.encoder.state_dict().items():
+        assert torch.equal(value, source.encoder.state_dict()[name])
+    state = target.state_dict()
+    for name, value in before.items():
+        if not name.startswith("imnets."):
+            assert torch.equal(state[name], value), name
+    for k in range(3):
+        first, hidden, out = (state[f"imnets.{k}.layers.{i}.weight"] for i in (0, 2, 4))
+        assert first[:, :144].std() == pytest.approx(ws.CLIT_VALUE_GAIN / 12, rel=0.1)
+        assert torch.equal(first[:, 144:], before[f"imnets.{k}.layers.0.weight"][:, 144:])
+        assert hidden.std() == pytest.approx(2 ** 0.5 / 8, rel=0.1)
+        assert not out.any() and not any(state[f"imnets.{k}.layers.{i}.bias"].any() for i in (0, 2, 4))
+    lr = torch.rand(1, 3, 10, 12, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    q = Queries.grid(33, 40, (0, 33), (0, 40))
+    with torch.no_grad():
+        out = target(lr, q, stage_scales)
+        bilinear = torch.nn.functional.interpolate(lr, size=(33, 40), mode="bilinear", align_corners=False)
+        assert torch.allclose(out, bilinear.flatten(2).transpose(1, 2), atol=1e-5)  # float rounding
+        target.imnets[0].layers[-1].bias.fill_(0.5)  # stage 1's residual is all that moves it
+        shifted = target(lr, q, stage_scales)
+    decay = 0.75 ** (len(stage_scales or (1,)) - 1)
+    assert torch.allclose(shifted - out, torch.full_like(out, 0.5 * decay), atol=1e-5)
+
+
 def test_unknown_pairs_and_other_encoders_are_refused():
-    with pytest.raises(ws.WarmStartError, match="no way to start clit from liif"):
-        ws.warm_start(liif(), tiny_model("clit"))
+    with pytest.raises(ws.WarmStartError, match="no way to start lte from ultrasr"):
+        ws.warm_start(tiny_model("ultrasr"), tiny_model("lte"))
     other = build("ultrasr", {"encoder_args": {"n_resblocks": 2, "n_feats": 8}, "hidden_dim": 16})
     with pytest.raises(ws.WarmStartError, match="encoders differ"):
         ws.warm_start(liif(), other)
