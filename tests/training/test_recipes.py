@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
 
+from sr_core.architectures import build
 from sr_core.registry import METHODS
 from training.recipe import REPO_ROOT, SHIPPED_RECIPES, RecipeError, ScaleDist, list_configs, load_recipe, parse
 
@@ -138,7 +140,48 @@ def test_cisrgan_cpu_recipe_fine_tunes_the_authors_liif_adversarially() -> None:
     assert a.optim.batch * a.optim.steps * a.sampler.window ** 2 < 5e7
 
 
-@pytest.mark.parametrize("method", sorted(set(SHIPPED_RECIPES) - set(CPU_RECIPES) - {"cisrgan"}))
+#: CLIT's one-thread cost model, measured (docs/TRAINING.md, "Training on a CPU"): seconds per
+#: sample, per query and stage, per pixel of the stage maps ≥ 2; mean map area per sample of
+#: each phase from the sampler's plans on ../shared/data/train; one Set5 ×4 validation
+CLIT_SAMPLE_S, CLIT_QUERY_S, CLIT_MAP_PX_S = 0.17, 0.5e-3, 70e-6
+CLIT_MAP_AREA = {"lit": 0, "clit-2": 5830, "clit-3": 19640}
+CLIT_VALIDATION_S = 90
+
+
+def test_clit_cpu_recipe_is_the_papers_cascade_from_the_authors_liif() -> None:
+    """The paper's architecture and cumulative phases (stage scales, stage cycles, sampler, loss,
+    Adam), started from the shipped LIIF with a frozen encoder, every shortcut recorded as a
+    deviation, each phase ≤ 2.5 h and all ≤ 5 h on one thread, and a float16 export because
+    float32 would exceed the 40 MB of a shipped file."""
+    ours = load_recipe(SHIPPED_RECIPES["clit"])
+    paper = load_recipe("paper/clit-edsr")
+    assert ours.init_checkpoint == "liif" and ours.seed == paper.seed
+    assert (ours.loop.amp, ours.loop.workers) == ("bf16", 0)
+    assert ours.data == ((REPO_ROOT.parent / "shared" / "data" / "train").resolve(),)
+    assert ours.validation_dir == paper.validation_dir
+    for note in ("authors' DIV2K-trained", "encoder frozen", "../shared/data/train", "on a CPU",
+                 "milestones", "bf16", "float16"):
+        assert any(note in d for d in ours.deviations), note
+    params = sum(p.numel() for p in build("clit", ours.phases[-1].model.config).parameters())
+    assert ours.export_dtype == "float16" and 2 * params < 40e6 < 4 * params
+    assert [p.name for p in ours.phases] == [p.name for p in paper.phases]
+    hours = []
+    for a, b in zip(ours.phases, paper.phases):
+        assert a.model == b.model and a.loss == b.loss and a.init_previous == b.init_previous
+        assert replace(a.sampler, pixels=0) == replace(b.sampler, pixels=0) and a.sampler.pixels <= b.sampler.pixels
+        assert a.optim.freeze == ("encoder",) and a.optim.batch <= b.optim.batch
+        assert replace(a.optim, batch=0, steps=0, milestones=(), freeze=()) == replace(
+            b.optim, batch=0, steps=0, milestones=())
+        assert min(a.optim.milestones) > 0 and max(a.optim.milestones) < a.optim.steps
+        stages = sum(a.sampler.stage_cycle) / len(a.sampler.stage_cycle)
+        per_sample = (CLIT_SAMPLE_S + CLIT_QUERY_S * a.sampler.pixels * stages
+                      + CLIT_MAP_PX_S * CLIT_MAP_AREA[a.name])
+        validations = math.ceil(a.optim.steps / ours.loop.validate_every)  # and at the end
+        hours.append((a.optim.steps * a.optim.batch * per_sample + validations * CLIT_VALIDATION_S) / 3600)
+    assert max(hours) <= 2.5 and sum(hours) <= 5, hours
+
+
+@pytest.mark.parametrize("method", sorted(set(SHIPPED_RECIPES) - set(CPU_RECIPES) - {"cisrgan", "clit"}))
 def test_shipped_recipes_follow_their_paper_recipe(method: str) -> None:
     """Same sampler, model, losses and optimiser; own data, iteration count (milestones at
     20/40/60/80 %), logging cadence and float16 export."""
