@@ -50,10 +50,13 @@ def file_sha256(path: Path) -> str:
 
 def provenance_summary(training: dict[str, Any]) -> str:
     """One line for people, e.g. "trained by ZoomSR: 437 images, 1.4 h on CPU, from the LIIF
-    authors' EDSR-baseline weights, trained on DIV2K"."""
+    authors' EDSR-baseline weights, trained on DIV2K" (or "from the encoder of …" when only
+    the encoder started from them)."""
     start = training.get("init") or {}
     origin = ((start.get("provenance") or {}).get("summary")
               or (f"a {start['method']} checkpoint" if start else "random initialisation"))
+    if start and not start.get("decoder_from_source", True):
+        origin = f"the encoder of {origin} (its decoder from random)"
     images = (training.get("data") or {}).get("images", "?")
     hours = training.get("wall_time_s", 0) / 3600
     return f"trained by ZoomSR: {images} images, {hours:.1f} h on {training.get('device', '?')}, from {origin}"

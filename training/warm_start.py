@@ -79,14 +79,17 @@ class WarmStartError(ValueError):
 
 @dataclass
 class WarmStart:
-    """What was copied, and the learning-rate factor of every re-scaled parameter."""
+    """What was copied, whether the decoder starts from the source's (copied or mapped) or
+    only the encoder does, and the learning-rate factor of every re-scaled parameter."""
 
     mapping: str
     notes: list[str] = field(default_factory=list)
     lr_scale: LrScale = field(default_factory=dict)
+    decoder_from_source: bool = True
 
     def as_dict(self) -> dict:
-        return {"mapping": self.mapping, "notes": self.notes, "lr_scale": self.lr_scale}
+        return {"mapping": self.mapping, "notes": self.notes, "lr_scale": self.lr_scale,
+                "decoder_from_source": self.decoder_from_source}
 
 
 @torch.no_grad()
@@ -191,14 +194,14 @@ def _liif_to_lte(liif: LIIF, lte: LTE) -> WarmStart:
     out.bias.zero_()
     return WarmStart("liif → lte", [
         "encoder copied from LIIF; LTE's decoder has no counterpart in LIIF and starts at random, "
-        "its output layer at zero (the model starts at its bilinear base image)"])
+        "its output layer at zero (the model starts at its bilinear base image)"], decoder_from_source=False)
 
 
 def _liif_to_diif(liif: LIIF, diif: DIIF) -> WarmStart:
     _liif_layers(liif)
     return WarmStart("liif → diif", [
         "encoder copied from LIIF; DIIF's coarse-to-fine MLP has no counterpart in LIIF "
-        "and keeps its random start"])
+        "and keeps its random start"], decoder_from_source=False)
 
 
 def _liif_to_clit(liif: LIIF, clit: CLIT) -> WarmStart:
@@ -222,7 +225,7 @@ def _liif_to_clit(liif: LIIF, clit: CLIT) -> WarmStart:
         "output layer at zero (the model starts at its bilinear base image)",
         f"MLPs re-drawn so that they learn on a short schedule: first-layer value columns "
         f"N(0, ({CLIT_VALUE_GAIN:g}/√{values})²), hidden layers He-normal, biases zero; "
-        "convolutions, positional bias and cell columns keep PyTorch's default start"])
+        "convolutions, positional bias and cell columns keep PyTorch's default start"], decoder_from_source=False)
 
 
 def _ridge(x: Tensor, y: Tensor) -> Tensor:

@@ -17,6 +17,7 @@ from sr_core.methods.ipe import integrated_pe
 from sr_core.methods.liif import LIIF
 from tests.tiny_models import tiny_model
 from training import warm_start as ws
+from training.export import provenance_summary
 from training.objectives import lr_factors
 from training.recipe import parse
 from training.trainer import RunOptions, train
@@ -191,3 +192,13 @@ def test_bf16_autocast_on_the_cpu_only_where_native(tiny_raw, tmp_path: Path):
     with mock.patch("training.trainer.native_bf16", return_value=False):
         result = train(parse(raw), RunOptions(out_dir=tmp_path / "emulated", device="cpu", progress=False))
     assert checkpoints.read_metadata(result.checkpoint)["training"]["amp"] == "none"
+
+
+def test_the_summary_says_when_only_the_encoder_came_from_the_source():
+    liif_like = {"provenance": {"summary": "the LIIF authors' weights"}, "method": "liif"}
+    base = {"data": {"images": 437}, "wall_time_s": 5400, "device": "CPU"}
+    full = provenance_summary({**base, "init": {**liif_like, **ws.WarmStart("m").as_dict()}})
+    assert full == "trained by ZoomSR: 437 images, 1.5 h on CPU, from the LIIF authors' weights"
+    lte = ws.warm_start(liif(), build("lte", {**ENC, "hidden_dim": 16, "hidden": [16, 16]}))
+    part = provenance_summary({**base, "init": {**liif_like, **lte.as_dict()}})
+    assert part.endswith("from the encoder of the LIIF authors' weights (its decoder from random)")
