@@ -188,7 +188,6 @@ def _liif_to_ipe(liif: LIIF, ipe: IPELIIF) -> WarmStart:
 
 
 def _liif_to_lte(liif: LIIF, lte: LTE) -> WarmStart:
-    _liif_layers(liif)
     out = lte.imnet.layers[-1]
     out.weight.zero_()
     out.bias.zero_()
@@ -198,7 +197,6 @@ def _liif_to_lte(liif: LIIF, lte: LTE) -> WarmStart:
 
 
 def _liif_to_diif(liif: LIIF, diif: DIIF) -> WarmStart:
-    _liif_layers(liif)
     return WarmStart("liif → diif", [
         "encoder copied from LIIF; DIIF's coarse-to-fine MLP has no counterpart in LIIF "
         "and keeps its random start"], decoder_from_source=False)

@@ -16,3 +16,13 @@ def full_render(model: SRMethod, lr: torch.Tensor, out_h: int, out_w: int) -> to
     """The whole ``out_h × out_w`` grid in one forward pass, ``(out_h, out_w, 3)``."""
     with torch.no_grad():
         return model(lr, Queries.grid(out_h, out_w, (0, out_h), (0, out_w))).reshape(out_h, out_w, 3)
+
+
+def bfloat16_render(model: SRMethod, lr: torch.Tensor, scale: float = 4.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """The whole grid at ``scale`` in float32, then with the model and input in bfloat16
+    (``model`` is converted in place)."""
+    size = out_size(lr, scale)
+    ref = full_render(model, lr, *size)
+    model.to(torch.bfloat16)
+    return ref, full_render(model, lr.to(torch.bfloat16), *size)
+

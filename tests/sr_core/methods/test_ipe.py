@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from sr_core.methods.ipe import IPELIIF, SPEC, integrated_pe
-from tests.sr_core.methods.helpers import full_render, out_size
+from tests.sr_core.methods.helpers import bfloat16_render
 
 TINY = SPEC.tiny
 SCALES = (1.7, 4.0, 11.3)
@@ -82,10 +82,6 @@ def test_config_round_trip(model: IPELIIF) -> None:
 
 def test_bfloat16_smoke(lr: torch.Tensor) -> None:
     torch.manual_seed(0)
-    m = IPELIIF(**TINY).eval()
-    out_h, out_w = out_size(lr, 4.0)
-    ref = full_render(m, lr, out_h, out_w)
-    m.to(torch.bfloat16)
-    out = full_render(m, lr.to(torch.bfloat16), out_h, out_w)
+    ref, out = bfloat16_render(IPELIIF(**TINY).eval(), lr)
     assert out.dtype == torch.float32
     assert (out - ref).abs().max() <= 5e-2

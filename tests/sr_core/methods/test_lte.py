@@ -12,7 +12,7 @@ from sr_core.coords import Queries
 from sr_core.methods.base import CropGeometry, FeatureCrop
 from sr_core.methods.lte import LTE, SPEC
 from sr_core.methods.sampling import bilinear_base
-from tests.sr_core.methods.helpers import full_render, out_size
+from tests.sr_core.methods.helpers import bfloat16_render, full_render, out_size
 
 TINY = SPEC.tiny
 SCALES = (1.7, 4.0, 11.3)
@@ -186,10 +186,6 @@ def test_cell_clip_only_above_x4(lr: torch.Tensor) -> None:
 
 def test_bfloat16_smoke(lr: torch.Tensor) -> None:
     torch.manual_seed(0)
-    m = LTE(**TINY).eval()
-    out_h, out_w = out_size(lr, 4.0)
-    ref = full_render(m, lr, out_h, out_w)
-    m.to(torch.bfloat16)
-    out = full_render(m, lr.to(torch.bfloat16), out_h, out_w)
+    ref, out = bfloat16_render(LTE(**TINY).eval(), lr)
     assert out.dtype == torch.float32
     assert (out - ref).abs().max() <= 5e-2
