@@ -41,7 +41,7 @@ from training.runlog import RunLog
 from training.sampling import TrainingBatches
 from training.validation import ValidationSet
 from training.vgg import EncoderFeatures, VGG19Features
-from training.warm_start import WarmStartError, warm_start
+from training.warm_start import WarmStartError, start_new_stages, warm_start
 
 STATE_FILE = "state.pt"
 
@@ -256,6 +256,7 @@ class _Run:
                 raise RecipeError(f"phase {phase.name!r} cannot start from the previous phase: "
                                   f"{', '.join(bad[:5])} do not match")
             method.load_state_dict(previous, strict=False)
+            start_new_stages(method, previous.keys())
         elif not resuming and p == 0:
             self._load_init(method)
         return method.to(self.device)

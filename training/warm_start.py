@@ -33,14 +33,16 @@ to, LIIF's function:
   term and the bias, the hidden layers' mostly their biases, and 90 LIT steps left the loss
   unchanged. So the MLPs are re-drawn: the value columns of the first layer
   N(0, (``CLIT_VALUE_GAIN``/√12,544)²), the hidden layers He-normal, their biases zero (the cell
-  columns keep their start); convolutions and positional bias keep theirs.
+  columns keep their start); convolutions and positional bias keep theirs. The cumulative
+  phases' new stages (CLIT-2's second, CLIT-3's third) start the same way
+  (``start_new_stages``): at scales one stage covers, the grown model is exactly the previous.
 * the same architecture and configuration: every tensor.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import torch
@@ -202,19 +204,40 @@ def _liif_to_diif(liif: LIIF, diif: DIIF) -> WarmStart:
         "and keeps its random start"], decoder_from_source=False)
 
 
+def _redraw_clit_mlp(imnet: torch.nn.Module) -> None:
+    """A CLIT stage's MLP as ``liif → clit`` starts it: value columns N(0, (gain/√n)²), hidden
+    layers He-normal, biases zero, the output layer zero (the stage adds nothing yet)."""
+    layers = [m for m in imnet.layers if isinstance(m, torch.nn.Linear)]
+    values = layers[0].in_features - 2  # the cell's two columns come last
+    layers[0].weight[:, :values].normal_(0, CLIT_VALUE_GAIN / math.sqrt(values))
+    for layer in layers[1:-1]:
+        torch.nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+    for layer in layers[:-1]:
+        layer.bias.zero_()
+    layers[-1].weight.zero_()
+    layers[-1].bias.zero_()
+
+
+@torch.no_grad()
+def start_new_stages(method: SRMethod, loaded: Collection[str]) -> list[int]:
+    """In a cumulative phase (CLIT-2 from LIT, CLIT-3 from CLIT-2), start each CLIT stage whose
+    MLP the previous phase did not have as ``liif → clit`` starts every stage; PyTorch's
+    default start adds a random residual and does not learn on a short schedule. Returns the
+    stages so started (none for other methods)."""
+    if not isinstance(method, CLIT):
+        return []
+    new = [k for k in range(method.n_stages) if not any(key.startswith(f"imnets.{k}.") for key in loaded)]
+    for k in new:
+        _redraw_clit_mlp(method.imnets[k])
+    return new
+
+
 def _liif_to_clit(liif: LIIF, clit: CLIT) -> WarmStart:
     lin = _liif_layers(liif)
     first = clit.imnets[0].first
-    values = first.in_features - 2  # the cell's two columns come last
+    values = first.in_features - 2
     for imnet in clit.imnets:
-        layers = [m for m in imnet.layers if isinstance(m, torch.nn.Linear)]
-        layers[0].weight[:, :values].normal_(0, CLIT_VALUE_GAIN / math.sqrt(values))
-        for layer in layers[1:-1]:
-            torch.nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
-        for layer in layers[:-1]:
-            layer.bias.zero_()
-        layers[-1].weight.zero_()
-        layers[-1].bias.zero_()
+        _redraw_clit_mlp(imnet)
     return WarmStart("liif → clit", [
         "encoder copied from LIIF; CLIT's decoder has no counterpart in LIIF (its MLPs read "
         f"{first.in_features} inputs, the attention-scaled values of a {clit.window}×{clit.window} "

@@ -35,6 +35,9 @@ class MethodSpec:
     #: the training tests' config (None: nothing to train): wider than ``tiny`` because the
     #: learning tests' thresholds (beat bicubic within 200 steps at batch 4) were set at it
     tiny_train: dict[str, Any] | None = field(default=None, compare=False)
+    #: perception-oriented (GAN-trained): judged by how close its sharpness comes to the HR's
+    #: while its PSNR stays near bicubic's, not by PSNR above bicubic's
+    perceptual: bool = False
 
     @property
     def arch(self) -> str:

@@ -145,6 +145,29 @@ def test_clit_starts_exactly_at_its_bilinear_base(stage_scales):
     assert torch.allclose(shifted - out, torch.full_like(out, 0.5 * decay), atol=1e-5)
 
 
+def test_a_cumulative_phase_starts_its_new_clit_stage_as_the_first_was_started():
+    """CLIT-2 from LIT: the loaded stage is kept, the new one starts re-drawn with its output
+    layer zero, so where one stage covers the scale the grown model is exactly the previous."""
+    config = {**ENC, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [64, 64]}
+    torch.manual_seed(0)
+    lit = build("clit", {**config, "n_stages": 1}).eval()
+    for p in lit.parameters():
+        p.data.normal_(0, 0.05)
+    grown = build("clit", {**config, "n_stages": 2}).eval()
+    grown.load_state_dict(lit.state_dict(), strict=False)
+    assert ws.start_new_stages(grown, lit.state_dict().keys()) == [1]
+    state = grown.state_dict()
+    for name, value in lit.state_dict().items():
+        assert torch.equal(state[name], value), name
+    assert not state["imnets.1.layers.4.weight"].any() and not state["imnets.1.layers.4.bias"].any()
+    assert state["imnets.1.layers.0.weight"][:, :144].std() == pytest.approx(ws.CLIT_VALUE_GAIN / 12, rel=0.1)
+    lr = torch.rand(1, 3, 10, 12, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    q = Queries.grid(33, 40, (0, 33), (0, 40))
+    with torch.no_grad():
+        assert torch.equal(grown(lr, q), lit(lr, q))  # ×3.3: one stage
+    assert ws.start_new_stages(liif(), []) == []
+
+
 def test_unknown_pairs_and_other_encoders_are_refused():
     with pytest.raises(ws.WarmStartError, match="no way to start lte from ultrasr"):
         ws.warm_start(tiny_model("ultrasr"), tiny_model("lte"))
