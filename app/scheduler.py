@@ -35,6 +35,9 @@ from sr_core.registry import MethodStatus
 MODEL_DELAY_MS = 150
 #: at most this many repaint notifications per second
 NOTIFY_MS = 30
+#: a progress tick alone (no new tile) repaints at most this often: every repaint redraws the
+#: panels on the GUI thread, which shares the cores with the model's threads
+PROGRESS_MS = 250
 #: bicubic previews are quick: one query chunk per tile
 PREVIEW_CHUNK = 512 * 512
 
@@ -71,6 +74,7 @@ class TileScheduler(QObject):
         self._plan_timer = self._timer(0, self._replan)
         self._model_timer = self._timer(MODEL_DELAY_MS, self._submit_model)
         self._notify_timer = self._timer(NOTIFY_MS, self.updated.emit)
+        self._progress_timer = self._timer(PROGRESS_MS, self._notify)
         # one thread: bicubic tiles take milliseconds, and the model's threads keep the cores
         self.preview = self._worker("cpu", "float32", settings.cache_bytes, "preview", PREVIEW_CHUNK, threads=1)
         self.device = self._checked_device(settings.device)
@@ -177,7 +181,7 @@ class TileScheduler(QObject):
 
     def shutdown(self) -> None:
         """Stop both workers and the background pool (call before the window goes away)."""
-        for timer in (self._plan_timer, self._model_timer, self._notify_timer):
+        for timer in (self._plan_timer, self._model_timer, self._notify_timer, self._progress_timer):
             timer.stop()
         self.preview.stop()
         self.model.stop()
@@ -359,7 +363,8 @@ class TileScheduler(QObject):
 
     def _on_progress(self, key: object, done: int, total: int) -> None:
         self.refinement.progress[key] = done / total if total else 0.0
-        self._notify()
+        if not self._progress_timer.isActive():
+            self._progress_timer.start()
 
     def _on_metrics(self, result: MetricsResult) -> None:
         self.truth.add_whole(result)

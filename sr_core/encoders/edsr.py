@@ -29,7 +29,10 @@ class MeanShift(nn.Conv2d):
 
     def __init__(self, sign: int) -> None:
         super().__init__(3, 3, 1)
-        nn.init.eye_(self.weight.data.view(3, 3))
+        # the identity, set without nn.init.eye_: on the meta device (checkpoint_schema sizes
+        # models there) eye_ imports torch's Python refs, 1.3-1.8 s of every launch
+        self.weight.data.zero_()
+        self.weight.data.view(3, 3).diagonal().fill_(1.0)
         self.bias.data.copy_(sign * Tensor([0.4488, 0.4371, 0.4040]))
         self.requires_grad_(False)
 
