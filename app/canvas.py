@@ -49,6 +49,8 @@ WHEEL_STEP = 2 ** 0.25
 DIVIDER_GRAB = 8
 #: half the size of the mark of the mouse's image point in the other panels (logical px)
 POINTER_RADIUS = 9
+#: opacity of a numbers box under the mouse (the image below it shows through)
+FADED = 0.12
 
 
 @dataclass
@@ -95,6 +97,9 @@ class PanelCanvas(QWidget):
         self._dragging_divider = False
         #: device point under the mouse; None when the mouse is elsewhere
         self.hover: tuple[float, float] | None = None
+        #: the ground-truth numbers boxes as last painted (logical px): they fade under the mouse
+        self.number_boxes: list[QRectF] = []
+        self._mouse: QPointF | None = None
         #: where the pointer mark was last drawn (logical px)
         self._mark: QPointF | None = None
         self.painted: set[TileKey] = set()
@@ -215,13 +220,23 @@ class PanelCanvas(QWidget):
             self.setCursor(Qt.CursorShape.SplitHCursor)
         else:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
+        self._refade(event.position())
         self.hover = self._device(pos)
         self.hovered.emit()
 
     def leaveEvent(self, event: QEvent) -> None:
+        self._refade(None)
         self.hover = None
         self.hovered.emit()
         super().leaveEvent(event)
+
+    def _refade(self, pos: QPointF | None) -> None:
+        """Repaint the numbers boxes that the mouse enters or leaves (they fade under it)."""
+        before = self._mouse
+        self._mouse = pos
+        for box in self.number_boxes:
+            if (before is not None and box.contains(before)) != (pos is not None and box.contains(pos)):
+                self.update(box.toAlignedRect().adjusted(-1, -1, 1, 1))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._drag = None
@@ -254,6 +269,7 @@ class PanelCanvas(QWidget):
         for method in [m for m in self._frames if m not in self.methods]:
             del self._frames[method]
         painted: set[TileKey] = set()
+        self.number_boxes = []
         for layer in self.layers():
             planned = ctx.scheduler.planned(layer)
             assert planned is not None  # there is a plan
@@ -365,7 +381,9 @@ class PanelCanvas(QWidget):
             right = layer.clip[0] > 0
             self._draw_pill(p, area, [display_name(self.context.provider, layer.method)], top=True, right=right)
         if doc.gt is not None and layer.method != GROUND_TRUTH:
-            self._draw_pill(p, area, self._metric_lines(layer), top=False, right=layer.clip[0] > 0)
+            box = self._draw_pill(p, area, self._metric_lines(layer), top=False, right=layer.clip[0] > 0,
+                                  fade_under=self._mouse)
+            self.number_boxes.append(box)
             if self.context.heatmap and layer.clip[0] == 0:
                 self._draw_legend(p, area)
 
@@ -383,7 +401,10 @@ class PanelCanvas(QWidget):
             image = f"image  PSNR {whole.psnr:6.2f} dB   SSIM {_ssim(whole.ssim)}"
         return [view, image]
 
-    def _draw_pill(self, p: QPainter, area: QRectF, lines: list[str], *, top: bool, right: bool) -> None:
+    def _draw_pill(self, p: QPainter, area: QRectF, lines: list[str], *, top: bool, right: bool,
+                   fade_under: QPointF | None = None) -> QRectF:
+        """A rounded box of text lines in a corner of ``area``; nearly transparent while the
+        point ``fade_under`` (the mouse) is inside it, so that it never hides the image."""
         font = QFont(self.font())
         font.setStyleHint(QFont.StyleHint.Monospace)
         font.setFamily("monospace")
@@ -394,6 +415,9 @@ class PanelCanvas(QWidget):
         x = area.right() - width - 8 if right else area.left() + 8
         y = area.top() + 10 if top else area.bottom() - height - 8
         box = QRectF(x, y, width, height)
+        p.save()
+        if fade_under is not None and box.contains(fade_under):
+            p.setOpacity(FADED)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(theme.OVERLAY)
@@ -402,6 +426,8 @@ class PanelCanvas(QWidget):
         p.setPen(theme.TEXT)
         for i, line in enumerate(lines):
             p.drawText(QPointF(x + 8, y + 5 + metrics.ascent() + i * metrics.height()), line)
+        p.restore()
+        return box
 
     def _draw_legend(self, p: QPainter, area: QRectF) -> None:
         bar = QRectF(area.right() - 148, area.top() + 12, 120, 8)

@@ -69,3 +69,33 @@ def test_the_heatmap_toggles_on_and_off_again(qtbot, make_window, reference):
     assert window.context.heatmap and window.act["heatmap"].isEnabled()
     window.act["heatmap"].trigger()
     assert not window.context.heatmap and window.act["heatmap"].isEnabled()
+
+
+def _mean_distance(image, box, colour) -> float:
+    """Mean RGB distance of the pixels inside ``box`` (logical px, dpr 1) from ``colour``."""
+    rect = box.toAlignedRect().adjusted(4, 4, -4, -4)
+    pixels = [image.pixelColor(x, y) for x in range(rect.left(), rect.right(), 3)
+              for y in range(rect.top(), rect.bottom(), 3)]
+    return sum(abs(c.red() - colour.red()) + abs(c.green() - colour.green()) + abs(c.blue() - colour.blue())
+               for c in pixels) / len(pixels)
+
+
+def test_the_numbers_box_fades_while_the_mouse_is_over_it(qtbot, make_window, reference):
+    """The box sits over the image's corner: under the mouse the image shows through it."""
+    from PySide6.QtTest import QTest
+
+    from app import theme
+
+    window = make_window(FakeProvider({"fake": FakeMethod}), reference, size=(420, 320),
+                         panels=["fake"], gt_factor=4)
+    window.view.zoom_to(4.0)
+    settle(qtbot, window)
+    canvas = window.panels[0].canvas
+    canvas.grab()
+    (box,) = canvas.number_boxes
+    shown = _mean_distance(canvas.grab().toImage(), box, theme.OVERLAY)
+    QTest.mouseMove(canvas, box.center().toPoint())
+    faded = _mean_distance(canvas.grab().toImage(), box, theme.OVERLAY)
+    QTest.mouseMove(canvas, canvas.rect().center())
+    again = _mean_distance(canvas.grab().toImage(), box, theme.OVERLAY)
+    assert faded > shown + 40 and again == pytest.approx(shown, abs=1)
