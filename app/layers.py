@@ -2,7 +2,8 @@
 
 A *layer* is one method drawn into one panel (two layers share a panel in wipe mode). Its
 tiles come in two stages, each drawn over the previous: ``base`` (bicubic of the current grid,
-fast) → ``fine`` (the final tiles, nearest the centre first; edge tiles only as far as the
+fast) → ``fine`` (the final tiles, nearest the eye first (``ViewState.focus``, else the centre), a
+``peek`` of ``PEEK``² pixels at the eye before them; edge tiles only as far as the
 view shows them, completed later as work ahead). There is no coarse pass of the
 method: upscaled, it was blurrier than bicubic and cost a quarter more queries. ``truth``
 tiles lie on the ground-truth grid under the view, for metrics and the error heatmap.
@@ -59,10 +60,16 @@ class LayerTiles:
     ahead: list[TileKey] = field(default_factory=list)
     #: the part of each edge tile of ``fine`` that the layer shows (tiles shown whole: absent)
     need: dict[TileKey, Rect] = field(default_factory=dict)
+    #: a first look: ``PEEK``² output pixels around where the eye is, in the first fine tile,
+    #: rendered before everything else so that detail shows there at once
+    peek: tuple[TileKey, Rect] | None = None
 
 
 #: width of the ring of tiles rendered ahead around a view, in tiles
 AHEAD_TILES = 1
+#: side of the first look at the eye (output px): a quarter of a 256-px tile; LIIF in bfloat16
+#: renders it in about 0.15 s on two CPU threads, where the whole tile takes about 0.6 s
+PEEK = 128
 
 
 def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: int) -> LayerTiles:
@@ -75,6 +82,9 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
     x1, y1 = place.to_image(layer.clip[1], layer.viewport[1])
     visible = (max(0.0, x0), max(0.0, y0), min(float(image[0]), x1), min(float(image[1]), y1))
     centre = place.to_image((layer.clip[0] + layer.clip[1]) / 2, layer.viewport[1] / 2)
+    focus = view.focus
+    if focus is not None and visible[0] <= focus[0] < visible[2] and visible[1] <= focus[1] < visible[3]:
+        centre = focus  # the eye is where the wheel zoomed
     grid = Size(place.out_h, place.out_w)
 
     def tiles(method: str, key: int, on: Size) -> list[TileKey]:
@@ -103,4 +113,18 @@ def layer_tiles(view: ViewState, layer: Layer, doc: Document, kind: Kind, tile: 
     parts = {k: k.rect.intersection(shown) for k in fine}
     return LayerTiles(place, base=bicubic, fine=fine, truth=truth, region=region,
                       ahead=[k for k in around if k not in known],
-                      need={k: part for k, part in parts.items() if part is not None and part != k.rect})
+                      need={k: part for k, part in parts.items() if part is not None and part != k.rect},
+                      peek=_peek(fine, parts, centre, grid, image))
+
+
+def _peek(fine: list[TileKey], parts: dict[TileKey, Rect | None], eye: tuple[float, float], grid: Size,
+          image: WidthHeight) -> tuple[TileKey, Rect] | None:
+    """``PEEK``² output pixels around ``eye`` (image px), inside the first fine tile's shown part."""
+    if not fine or parts[fine[0]] is None:
+        return None
+    key, shown = fine[0], parts[fine[0]]
+    cx, cy = eye[0] * grid.w / image[0], eye[1] * grid.h / image[1]
+    left = min(max(round(cx) - PEEK // 2, shown.left), max(shown.left, shown.right - PEEK))
+    top = min(max(round(cy) - PEEK // 2, shown.top), max(shown.top, shown.bottom - PEEK))
+    part = Rect(top, left, top + PEEK, left + PEEK).intersection(shown)
+    return None if part is None or part == shown else (key, part)

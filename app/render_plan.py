@@ -65,8 +65,9 @@ class RenderPlan:
 
     def jobs(self, wanted: Callable[[TileKey, Rect | None], bool],
              metrics_wanted: Callable[[str], bool]) -> list[Job]:
-        """Every job still needed, in order: bicubic, fine, ground-truth grid, metrics, ahead
-        (the rest of the edge tiles rendered in part, then a ring around the view).
+        """Every job still needed, in order: the peeks at the eye, bicubic, fine, ground-truth
+        grid, metrics, ahead (the rest of the edge tiles rendered in part, then a ring around the
+        view).
 
         Edge tiles are rendered only as far as the view shows them (``LayerTiles.need``).
         ``wanted(key, part)`` is False for tiles already cached with that part (None: the whole
@@ -78,7 +79,8 @@ class RenderPlan:
         order += interleave(t.fine for t in tiles)
         order += interleave(t.truth for t in tiles)
         sources = doc.sources()
-        jobs: list[Job] = []
+        jobs: list[Job] = [TileJob(key, sources[key.image], part=part) for key, part in self.peeks()
+                           if wanted(key, part)]
         seen: set[TileKey] = set()
         for key in order:
             if key not in seen and wanted(key, self.needs.get(key)):
@@ -92,6 +94,11 @@ class RenderPlan:
         jobs += [TileJob(key, sources[key.image], ahead=True) for key in ahead
                  if key not in seen and wanted(key, None)]
         return jobs
+
+    def peeks(self) -> list[tuple[TileKey, Rect]]:
+        """The model layers' first looks at the eye, once per tile (panels may share a method)."""
+        peeks = dict(p.tiles.peek for p in self.layers if p.kind is Kind.MODEL and p.tiles.peek is not None)
+        return list(peeks.items())
 
     def measured(self) -> list[str]:
         """The methods whose whole-image metrics the layers show (ground-truth mode), once each."""

@@ -342,6 +342,8 @@ class TileScheduler(QObject):
         self.refinement.progress.pop(result.key, None)
         if not self._current(result.key.image) or result.key.size != self.tile_size:
             return
+        if result.part is not None and self.cache.covers(result.key, result.part):
+            return  # a part (a peek) that arrives after more of its tile: keep the more
         self.cache.put(ShownTile.of(result))
         plan = self.plan
         if plan is not None:

@@ -38,6 +38,9 @@ class ViewState:
     viewports: tuple[WidthHeight, ...] = ()
     #: the view follows the window size ("fit" until the user zooms or pans)
     fitted: bool = True
+    #: where the eye is: the image point of the last zoom about a point (the cursor under the
+    #: wheel); None: the centre. Detail is rendered there first.
+    focus: tuple[float, float] | None = None
 
     @staticmethod
     def fit(image: WidthHeight, viewports: tuple[WidthHeight, ...] = ()) -> ViewState:
@@ -73,7 +76,8 @@ class ViewState:
         if self.fitted:
             return ViewState.fit(image, self.viewports)
         w, h = self.image
-        return replace(self, image=image, cx=self.cx / w * image[0], cy=self.cy / h * image[1]).clamped()
+        return replace(self, image=image, cx=self.cx / w * image[0], cy=self.cy / h * image[1],
+                       focus=None).clamped()
 
     def to_image(self, viewport: WidthHeight, px: float, py: float) -> tuple[float, float]:
         """Image point shown at device point ``(px, py)`` of ``viewport``."""
@@ -93,21 +97,21 @@ class ViewState:
                   py: float | None = None) -> ViewState:
         """Set the zoom about a device point (default: the viewport centre)."""
         if viewport is None or px is None or py is None:
-            return replace(self, zoom=zoom, fitted=False).clamped()
+            return replace(self, zoom=zoom, fitted=False, focus=None).clamped()
         x, y = self.to_image(viewport, px, py)
         low, high = self.limits
         zoom = min(max(zoom, low), high)
         cx = x - (px - viewport[0] / 2) / zoom
         cy = y - (py - viewport[1] / 2) / zoom
-        return replace(self, cx=cx, cy=cy, zoom=zoom, fitted=False).clamped()
+        return replace(self, cx=cx, cy=cy, zoom=zoom, fitted=False, focus=(x, y)).clamped()
 
     def panned(self, dx: float, dy: float) -> ViewState:
         """Move the image by ``(dx, dy)`` device pixels (it follows a dragging hand)."""
         return replace(self, cx=self.cx - dx / self.zoom, cy=self.cy - dy / self.zoom,
-                       fitted=False).clamped()
+                       fitted=False, focus=None).clamped()
 
     def centred_on(self, x: float, y: float) -> ViewState:
-        return replace(self, cx=x, cy=y, fitted=False).clamped()
+        return replace(self, cx=x, cy=y, fitted=False, focus=None).clamped()
 
     def visible_rect(self, viewport: WidthHeight) -> tuple[float, float, float, float]:
         """Image rectangle ``(x0, y0, x1, y1)`` a viewport shows, clipped to the image."""

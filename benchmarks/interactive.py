@@ -8,7 +8,8 @@ with a mouse: wheel-zooms 9 notches at a fixed point (fit → about ×4.3), wait
 to the left, waits; wheel-zooms 6 notches more (about ×12), waits. Inputs are posted to Qt's
 event queue, 60 ms apart. Per step it prints
 
-* ``first``: seconds from the step's last input to the first final tile of METHOD;
+* ``detail``: seconds from the step's last input to METHOD's first final pixels on screen (the
+  peek at the eye, ``app.layers.PEEK``, or a whole tile), and ``first``: to its first final tile;
 * ``final``: seconds until every visible tile of METHOD is final;
 * ``sharp``: METHOD's panel sharpness (mean |Laplacian| of the luma) over the bicubic panel's,
   the lowest while refining and the final one (below 1.00 = blurrier than bicubic);
@@ -46,6 +47,7 @@ SHARP_EVERY = 0.5
 class Step:
     name: str
     zoom: float = 0.0
+    detail: float | None = None
     first: float | None = None
     final: float | None = None
     sharp_min: float | None = None
@@ -102,12 +104,12 @@ def main(argv: list[str] | None = None) -> None:
     rows = []
     for s in steps:
         raw = s.raw.get(session.dtype)
-        rows.append([s.name, f"×{s.zoom:.2f}", _num(s.first), _num(s.final), _num(s.sharp_min),
+        rows.append([s.name, f"×{s.zoom:.2f}", _num(s.detail), _num(s.first), _num(s.final), _num(s.sharp_min),
                      _num(s.sharp_final), _ms(s.latencies, 50), _ms(s.latencies, 95), len(s.latencies),
                      f"{_mp(s):.3f}",
                      _num(s.raw.get("float32")), _num(s.raw.get("bfloat16")),
                      f"{s.final / raw:.2f}" if s.final and raw else "—"])
-    print_table(["step", "zoom", "first s", "final s", "sharp min", "sharp final", "p50 ms", "p95 ms",
+    print_table(["step", "zoom", "detail s", "first s", "final s", "sharp min", "sharp final", "p50 ms", "p95 ms",
                  "inputs", "new MP", "raw f32 s", "raw bf16 s", "final/raw"], rows)
     write_json(args.json, {"machine": machine(torch.device("cpu")), "image": str(args.image),
                            "size": args.size, "panels": panels, "dtype": session.dtype,
@@ -215,6 +217,8 @@ class Session:
             self.app.processEvents()
             elapsed = time.perf_counter() - start
             fine = sched.layer_tiles(self._layer()).fine
+            if step.detail is None and any(sched.cache.get(k) is not None for k in fine):
+                step.detail = elapsed
             if step.first is None and any(k in sched.cache for k in fine):
                 step.first = elapsed
             if sched.is_settled():

@@ -171,3 +171,34 @@ def test_a_layers_status_counts_pixels_and_its_clock_runs_from_a_new_zoom_until_
     assert done.seconds is None  # the clock stops only when the layer is seen final
     refinement.stop(plan, lambda k: k in there or k in failed)
     assert refinement.status(layer.id, Kind.MODEL, tiles, lambda k: True, {}, None).seconds is not None
+
+
+def test_the_first_job_is_a_peek_at_the_point_the_wheel_zoomed_about():
+    """Detail first where the eye is: a PEEK² part of the tile under the wheel's point comes
+    before everything else, and that tile still comes whole, first among the fine tiles."""
+    from app.layers import PEEK
+
+    doc = document()
+    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0, (600, 400), 100, 80)
+    fx, fy = (round(v * 20) for v in view.focus)
+    layer = Layer(0, "fake", (600, 400), (0, 600))
+    tiles = layer_tiles(view, layer, doc, Kind.MODEL, 256)
+    plan = RenderPlan.build(doc, view, [layer], lambda m: Kind.MODEL, 256)
+    jobs = plan.jobs(lambda k, part: True, lambda m: True)
+    peek = jobs[0]
+    assert peek.key == tiles.fine[0] and (peek.part.height, peek.part.width) == (PEEK, PEEK)
+    assert peek.part.top <= fy < peek.part.bottom and peek.part.left <= fx < peek.part.right
+    rest = [j for j in jobs[1:] if j.key.method == "fake"]
+    assert rest[0].key == peek.key and rest[0].part != peek.part  # then the whole (shown) tile
+    cached = plan.jobs(lambda k, part: part != peek.part, lambda m: True)
+    assert cached[0].key.method == BICUBIC  # once the peek is cached it is not asked again
+
+
+def test_the_peek_follows_the_centre_after_a_pan():
+    doc = document()
+    view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0, (600, 400), 100, 80).panned(-5, 0)
+    assert view.focus is None
+    tiles = layer_tiles(view, Layer(0, "fake", (600, 400), (0, 600)), doc, Kind.MODEL, 256)
+    key, part = tiles.peek
+    cx, cy = view.cx * 20, view.cy * 20
+    assert part.left <= cx <= part.right and part.top <= cy <= part.bottom
