@@ -92,3 +92,26 @@ def test_a_view_of_edge_tiles_in_part_shows_the_same_pixels_as_a_whole_render(qt
     expected = Renderer(FakeMethod()).render(window.doc.source, place.out_h, place.out_w,
                                              Rect(place.oy, place.ox, place.oy + vh, place.ox + vw))
     assert np.abs(widget_rgb(canvas) - expected).max() <= 1.5 / 255
+
+
+def test_detail_comes_first_around_the_wheel_point_and_a_late_peek_never_replaces_a_tile(
+        qtbot, make_window, image_file, fake):
+    from app.layers import PEEK
+
+    window = make_window(FakeProvider({"fake": lambda: fake}), image_file, panels=["fake"])
+    canvas = window.panels[0].canvas
+    window.view.zoom_to(10.0)
+    settle(qtbot, window)
+    results = []
+    window.scheduler.model.tileReady.connect(results.append)
+    viewport = canvas.viewport()
+    window.view.zoom_about(viewport, viewport[0] * 0.3, viewport[1] * 0.4, 1.5)
+    state = window.view.state
+    settle(qtbot, window)
+    first = next(r for r in results if r.key.method == "fake")
+    fx, fy = (v * state.zoom for v in state.focus)  # output px (the grid is the image × zoom)
+    assert first.part is not None and (first.part.height, first.part.width) == (PEEK, PEEK)
+    assert first.part.left <= fx < first.part.right and first.part.top <= fy < first.part.bottom
+    assert first.key in window.scheduler.cache
+    window.scheduler.model.tileReady.emit(first)  # the peek again, after its whole tile
+    assert first.key in window.scheduler.cache
