@@ -107,7 +107,8 @@ def method_status(name: str, checkpoint: str | os.PathLike | None = None) -> Met
         return MethodStatus(info, True, "no weights needed")
     path = Path(checkpoint) if checkpoint else default_checkpoint(name)
     if path is None:
-        return MethodStatus(info, False, "no trained weights shipped yet")
+        why = "no trained weights shipped yet"
+        return MethodStatus(info, False, f"{why}; {info.held_back}" if info.held_back else why)
     try:
         meta = checkpoints.read_metadata(path)
     except checkpoints.CheckpointError as err:

@@ -317,5 +317,6 @@ SPEC = MethodSpec(
      "Arbitrary-Scale Super-Resolution, CVPR 2023"),
     official_name="clit",
     recipe="zoomsr/clit-edsr",
+    held_back="being trained by ZoomSR on a CPU (docs/TRAINING.md)",
     tiny={**TINY_ENCODER, "base_dim": 16, "heads": 2, "n_stages": 3, "hidden": [16, 16]},
     tiny_train={**TRAIN_ENCODER, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [32]})

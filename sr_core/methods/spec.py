@@ -38,6 +38,8 @@ class MethodSpec:
     #: perception-oriented (GAN-trained): judged by how close its sharpness comes to the HR's
     #: while its PSNR stays near bicubic's, not by PSNR above bicubic's
     perceptual: bool = False
+    #: why no weights ship while none do (shown where the method is unavailable); None: not yet trained
+    held_back: str | None = None
 
     @property
     def arch(self) -> str:

@@ -9,6 +9,7 @@ import pytest
 
 from sr_core.architectures import ARCHITECTURES, SPECS
 from sr_core.devices import PRECISIONS
+from sr_core.paths import checkpoints_dir
 from tests.sr_core import test_render
 from tests.training import test_learning
 from tests.training.conftest import TINY_MODELS
@@ -41,3 +42,18 @@ def test_spec_is_consistent(spec) -> None:
     assert spec.needs_weights == bool(spec.recipe) == (spec.tiny_train is not None)
     assert spec.needs_weights == bool(spec.tiny)
     assert "float32" in spec.precisions and set(spec.precisions) <= set(PRECISIONS)  # exact renders are float32
+
+
+def test_a_method_without_weights_says_why_they_are_held_back(monkeypatch) -> None:
+    """Where no weights ship, the status gives the spec's reason (IPE-LIIF was trained and held
+    back; CLIT is training), and a method with weights is never described as held back."""
+    from sr_core import registry
+
+    monkeypatch.setattr(registry, "default_checkpoint", lambda name: None)
+    for spec in SPECS:
+        status = registry.method_status(spec.name)
+        if spec.needs_weights and spec.held_back:
+            assert not status.available and status.reason.endswith(spec.held_back)
+    assert "held back" in registry.method_status("ipe").reason
+    shipped = [s for s in SPECS if (checkpoints_dir() / f"{s.name}.safetensors").is_file()]
+    assert shipped and all(s.held_back is None for s in shipped)  # a shipped method drops its note
