@@ -2,9 +2,9 @@
 
 A *layer* is one method drawn into one panel (two layers share a panel in wipe mode). Its
 tiles come in two stages, each drawn over the previous: ``base`` (bicubic of the current grid,
-fast) → ``fine`` (the final tiles, nearest the eye first (``ViewState.focus``, else the centre), a
-``peek`` of ``PEEK``² pixels at the eye before them; edge tiles only as far as the
-view shows them, completed later as work ahead). There is no coarse pass of the
+fast) → ``fine`` (the final tiles, nearest the eye first: ``ViewState.focus``, else the
+centre; a ``peek`` of ``PEEK``² final pixels at the eye comes before them; edge tiles only as far
+as the view shows them, completed later as work ahead). There is no coarse pass of the
 method: upscaled, it was blurrier than bicubic and cost a quarter more queries. ``truth``
 tiles lie on the ground-truth grid under the view, for metrics and the error heatmap.
 ``ahead`` tiles ring the view (one tile wide) and are rendered last, when everything shown is
