@@ -99,7 +99,6 @@ class PanelCanvas(QWidget):
         self.hover: tuple[float, float] | None = None
         #: the ground-truth numbers boxes as last painted (logical px): they fade under the mouse
         self.number_boxes: list[QRectF] = []
-        self._mouse: QPointF | None = None
         #: where the pointer mark was last drawn (logical px)
         self._mark: QPointF | None = None
         self.painted: set[TileKey] = set()
@@ -220,8 +219,9 @@ class PanelCanvas(QWidget):
             self.setCursor(Qt.CursorShape.SplitHCursor)
         else:
             self.setCursor(Qt.CursorShape.OpenHandCursor)
-        self._refade(event.position())
-        self.hover = self._device(pos)
+        hover = self._device(pos)
+        self._refade(hover)
+        self.hover = hover
         self.hovered.emit()
 
     def leaveEvent(self, event: QEvent) -> None:
@@ -230,13 +230,16 @@ class PanelCanvas(QWidget):
         self.hovered.emit()
         super().leaveEvent(event)
 
-    def _refade(self, pos: QPointF | None) -> None:
-        """Repaint the numbers boxes that the mouse enters or leaves (they fade under it)."""
-        before = self._mouse
-        self._mouse = pos
+    def _refade(self, hover: tuple[float, float] | None) -> None:
+        """Repaint the numbers boxes that the mouse enters or leaves (call before ``hover`` changes)."""
+        before, after = self._logical(self.hover), self._logical(hover)
         for box in self.number_boxes:
-            if (before is not None and box.contains(before)) != (pos is not None and box.contains(pos)):
+            if (before is not None and box.contains(before)) != (after is not None and box.contains(after)):
                 self.update(box.toAlignedRect().adjusted(-1, -1, 1, 1))
+
+    def _logical(self, device: tuple[float, float] | None) -> QPointF | None:
+        """A device point (``hover``) in logical px, where the overlays are drawn."""
+        return None if device is None else QPointF(device[0] / self.dpr, device[1] / self.dpr)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._drag = None
@@ -382,7 +385,7 @@ class PanelCanvas(QWidget):
             self._draw_pill(p, area, [display_name(self.context.provider, layer.method)], top=True, right=right)
         if doc.gt is not None and layer.method != GROUND_TRUTH:
             box = self._draw_pill(p, area, self._metric_lines(layer), top=False, right=layer.clip[0] > 0,
-                                  fade_under=self._mouse)
+                                  fade_under=self._logical(self.hover))
             self.number_boxes.append(box)
             if self.context.heatmap and layer.clip[0] == 0:
                 self._draw_legend(p, area)

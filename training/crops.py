@@ -31,7 +31,7 @@ from sr_core.imaging import load_image, to_uint8
 from sr_core.outputs import check_output_file
 from sr_core.registry import MissingWeightsError, get_info, load_method
 from sr_core.render import Renderer, SourceImage
-from training.evaluate import lr_and_hr, make_renderer
+from training.evaluate import lr_and_hr, make_renderer, parse_scales
 
 LABEL_H = 26
 GAP = 6
@@ -121,11 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="the PNG to write")
     args = parser.parse_args(argv)
     try:
-        scales = [float(s) for s in args.scales.split(",")]
-    except ValueError:
-        parser.error(f"--scales: expected numbers, got {args.scales!r}")
-    if not all(1 <= s <= 64 for s in scales):
-        parser.error("--scales: every scale must be between 1 and 64")
+        scales = parse_scales(args.scales)
+    except ValueError as err:
+        parser.error(str(err))
     try:
         check_output_file(args.out)
         hr = load_image(args.image).pixels

@@ -2,12 +2,10 @@
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from sr_core import checkpoints, metrics
@@ -46,15 +44,6 @@ def photos(tmp_path: Path) -> Path:
 def tiny_untrained(tmp_path: Path) -> Path:
     model = LIIF(encoder_args={"n_resblocks": 1, "n_feats": 8}, hidden=[16])
     return checkpoints.save(tmp_path / "tiny.safetensors", model, {"method": "liif", "trained": False})
-
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Iterator[None]:
-    """These images are small: one intra-op thread is as fast, and far faster on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _matlab_uint8_psnr(path: Path, scale: int) -> float:

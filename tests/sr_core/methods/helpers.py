@@ -25,4 +25,3 @@ def bfloat16_render(model: SRMethod, lr: torch.Tensor, scale: float = 4.0) -> tu
     ref = full_render(model, lr, *size)
     model.to(torch.bfloat16)
     return ref, full_render(model, lr.to(torch.bfloat16), *size)
-
