@@ -97,6 +97,9 @@ class OptimSpec:
     gamma: float = 0.5
     #: parameter-name prefixes kept fixed (``["encoder"]``: no encoder backward at all)
     freeze: tuple[str, ...] = ()
+    #: IPE-LIIF only: the weights reading its encoding's bands ≥ this are zeroed at the phase's
+    #: start and kept there (learning rate zero); None: every band trains
+    ipe_bands: int | None = None
 
     def lr_at(self, step: int, base: float | None = None) -> float:
         """Learning rate of iteration ``step`` (0-based): ×gamma at each milestone passed."""
@@ -364,6 +367,10 @@ def _phase(name: str, t: dict[str, Any], init_previous: bool, method: str) -> Ph
         raise RecipeError(f"{where}{err}") from None
     if loss.gan is not None and sampler.kind != "window":
         raise RecipeError(f"{where}the GAN and perceptual losses need sampler.kind = 'window'")
+    if optim.ipe_bands is not None and not (
+            model.arch == "ipe" and 1 <= optim.ipe_bands <= model.config.get("n_freqs", 10)):
+        raise RecipeError(f"{where}optim.ipe_bands needs model.arch 'ipe' and a value from 1 "
+                          "to its n_freqs")
     return Phase(name, model, sampler, optim, loss, init_previous)
 
 
@@ -431,7 +438,8 @@ def _optim(t: _Table) -> OptimSpec:
                      betas=_betas(t, [0.9, 0.999]),
                      milestones=tuple(t.get("milestones", list, [])),
                      gamma=t.get("gamma", float, 0.5),
-                     freeze=tuple(t.get("freeze", list, [])))
+                     freeze=tuple(t.get("freeze", list, [])),
+                     ipe_bands=t.get("ipe_bands", int, None))
     t.done()
     if not all(isinstance(f, str) and f for f in spec.freeze):
         raise RecipeError("optim.freeze must list parameter-name prefixes, e.g. [\"encoder\"]")

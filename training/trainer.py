@@ -29,6 +29,7 @@ from sr_core.architectures import build
 from sr_core.devices import device_label
 from sr_core.display_precision import native_bf16
 from sr_core.methods.base import SRMethod
+from sr_core.methods.ipe import IPELIIF
 from sr_core.paths import checkpoints_dir
 from sr_core.registry import METHODS
 from training import distributed, state
@@ -41,7 +42,7 @@ from training.runlog import RunLog
 from training.sampling import TrainingBatches
 from training.validation import ValidationSet
 from training.vgg import EncoderFeatures, VGG19Features
-from training.warm_start import WarmStartError, start_new_stages, warm_start
+from training.warm_start import LrScale, WarmStartError, ipe_band_scale, start_new_stages, warm_start, zero_ranges
 
 STATE_FILE = "state.pt"
 
@@ -259,7 +260,17 @@ class _Run:
             start_new_stages(method, previous.keys())
         elif not resuming and p == 0:
             self._load_init(method)
+        if not resuming:
+            zero_ranges(method, self._held(phase, method))
         return method.to(self.device)
+
+    @staticmethod
+    def _held(phase: Phase, method: SRMethod) -> LrScale:
+        """The weights the phase keeps at zero (``optim.ipe_bands``)."""
+        if phase.optim.ipe_bands is None:
+            return {}
+        assert isinstance(method, IPELIIF)
+        return ipe_band_scale(method, phase.optim.ipe_bands)
 
     def _load_init(self, method: SRMethod) -> None:
         source = self.opts.init or self.recipe.init_checkpoint
@@ -335,7 +346,10 @@ class _Run:
             param.requires_grad_(not name.startswith(phase.optim.freeze))
         named = [(n, q) for n, q in method.named_parameters() if q.requires_grad]
         params = [q for _, q in named]
-        factors = lr_factors(named, (self.init_info or {}).get("lr_scale", {}) if p == 0 else {})
+        scale = dict((self.init_info or {}).get("lr_scale", {})) if p == 0 else {}
+        for name, ranges in self._held(phase, method).items():
+            scale[name] = [*scale.get(name, []), *ranges]
+        factors = lr_factors(named, scale)
         if phase.loss.gan is None:
             return L1Objective(model, params, phase, self._autocast, factors)
         disc = Discriminator(phase.sampler.window, phase.loss.gan.features).to(self.device)

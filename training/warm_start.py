@@ -189,6 +189,26 @@ def _liif_to_ipe(liif: LIIF, ipe: IPELIIF) -> WarmStart:
         f"(relative RMS error {residual:.3f} over queries at scales 1-4)"])
 
 
+def ipe_band_scale(ipe: IPELIIF, bands: int) -> LrScale:
+    """Learning-rate factors (zero) of the weights that read IPE bands ≥ ``bands``.
+
+    A band whose ``sinc(2^l/s)`` stays near zero at every training scale gets almost no
+    gradient, yet Adam's normalised steps still move its weights; at large zoom, where the band
+    is at full strength, those weights draw LR-pixel-sized streaks (docs/methods/ipe.md).
+    """
+    return {f"hidden.{k}.weight": [[ipe._columns(k)[2].start + 4 * bands, None, 0.0]]
+            for k in range(len(ipe.hidden))}
+
+
+@torch.no_grad()
+def zero_ranges(method: SRMethod, scale: LrScale) -> None:
+    """Set the index ranges that ``scale`` names to zero (in place)."""
+    params = dict(method.named_parameters())
+    for name, ranges in scale.items():
+        for first, end, _ in ranges:
+            params[name][..., first:end] = 0
+
+
 def _liif_to_lte(liif: LIIF, lte: LTE) -> WarmStart:
     out = lte.imnet.layers[-1]
     out.weight.zero_()

@@ -22,12 +22,22 @@ def fall(values: np.ndarray) -> float:
 @pytest.mark.parametrize("method", ["liif", "ultrasr", "ipe", "lte", "diif"])
 def test_l1_methods_learn(method: str, tiny_recipe: Callable, tmp_path: Path) -> None:
     result = run(tiny_recipe(method, steps=200), tmp_path)
-    values = losses(tmp_path)
+    values = losses(tmp_path, phase="main")
     assert result.completed and len(values) == 200
     assert fall(values) < 0.8
     meta = load(result.checkpoint)[1]
     assert meta["method"] == method and meta["trained"] is True
     assert np.isfinite(result.metrics["val_x4_psnr_y"])
+
+
+def test_ipe_wide_phase_trains_the_low_bands_and_holds_the_others_at_zero(
+        tiny_recipe: Callable, tmp_path: Path) -> None:
+    recipe = tiny_recipe("ipe", steps=30)
+    assert [p.optim.ipe_bands for p in recipe.phases] == [None, 3]
+    model, _ = load(run(recipe, tmp_path).checkpoint)
+    for k, layer in enumerate(model.hidden):
+        pe = layer.weight[:, model._columns(k)[2]].detach()  # 4 columns per band
+        assert (pe[:, 12:] == 0).all() and (pe[:, :12] != 0).all(), k
 
 
 def test_clit_cumulative_phases_learn(tiny_recipe: Callable, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from sr_core.architectures import build
@@ -105,10 +106,27 @@ def test_cpu_recipes_fine_tune_the_papers_model_from_the_authors_liif(method: st
     assert ours.data == ((REPO_ROOT.parent / "shared" / "data" / "train").resolve(),)
     for note in ("authors' DIV2K-trained", "encoder frozen", "../shared/data/train", "on a CPU"):
         assert any(note in d for d in ours.deviations), note
-    (a,), (b,) = ours.phases, paper.phases
+    (b,) = paper.phases
+    a, *more = ours.phases
     assert a.model == b.model and a.loss == b.loss and a.optim.freeze == ("encoder",)
-    per_sample = a.sampler.window ** 2 if a.sampler.kind == "window" else a.sampler.pixels
-    assert a.optim.batch * a.optim.steps * per_sample < 2e8  # the paper's: 3.7e10
+    assert all(p.init_previous and p.model == b.model and p.loss == b.loss for p in more)
+    queries = sum(p.optim.batch * p.optim.steps
+                  * (p.sampler.window ** 2 if p.sampler.kind == "window" else p.sampler.pixels)
+                  for p in ours.phases)
+    assert queries < 2e8  # the paper's: 3.7e10
+
+
+def test_ipe_second_phase_holds_the_bands_its_scales_leave_silent() -> None:
+    """Phase "wide" trains IPE-LIIF's low bands at large scales and holds bands 3-9 at zero:
+    their damping sinc(2^l/s) stays under 0.25 at every training scale, while band 2's reaches
+    0.5 or more (and is trained)."""
+    main, wide = load_recipe(SHIPPED_RECIPES["ipe"]).phases
+    assert main.optim.ipe_bands is None and wide.optim.ipe_bands == 3
+    (dist,) = wide.sampler.scales
+    s = np.linspace(1.0, dist.max, 2000)
+    peak = [np.abs(np.sinc(2.0 ** band / s)).max() for band in range(10)]
+    assert peak[2] > 0.5 and max(peak[3:]) < 0.25
+    assert min(wide.sampler.lr_size * dist.max, 321) >= 320  # the photos' smallest side is 321
 
 
 def test_cisrgan_cpu_recipe_fine_tunes_the_authors_liif_adversarially() -> None:
@@ -217,3 +235,9 @@ def test_recipe_errors_name_the_key() -> None:
                                   "scales": [{"uniform": [1, 4]}, {"uniform": [1, 4]}]}})
     with pytest.raises(RecipeError, match="pixels"):
         parse({**raw, "sampler": {"kind": "pixels", "pixels": 3000, "scales": [{"uniform": [1, 4]}]}})
+    with pytest.raises(RecipeError, match="ipe_bands needs model.arch 'ipe'"):
+        parse({**raw, "optim": {**raw["optim"], "ipe_bands": 3}})
+    ipe = {**raw, "method": "ipe", "model": {"arch": "ipe", "config": {"n_freqs": 4}}}
+    assert parse({**ipe, "optim": {**raw["optim"], "ipe_bands": 4}}).phases[0].optim.ipe_bands == 4
+    with pytest.raises(RecipeError, match="from 1 to its n_freqs"):
+        parse({**ipe, "optim": {**raw["optim"], "ipe_bands": 5}})
