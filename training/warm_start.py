@@ -177,7 +177,7 @@ def _liif_to_ipe(liif: LIIF, ipe: IPELIIF) -> WarmStart:
     # LIIF's W·[rel, rel_cell] ≈ W_pe·IPE(rel, rel_cell/2) + δb, least squares over queries
     rel, cell = _training_queries()
     target = torch.cat([rel, cell], dim=-1) @ lin[0].weight[:, code:].t()
-    feats = torch.cat([integrated_pe(rel, cell / 2, ipe.n_freqs), torch.ones(len(rel), 1)], dim=-1)
+    feats = torch.cat([integrated_pe(rel, cell / 2, ipe.n_freqs, ipe.pe_base), torch.ones(len(rel), 1)], dim=-1)
     solution = _ridge(feats.double(), target.double()).float()
     ipe.hidden[0].weight[:, code:] = solution[:-1].t()
     ipe.hidden[0].bias += solution[-1]

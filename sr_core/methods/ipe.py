@@ -27,17 +27,17 @@ from sr_core.methods.ensemble import blend, branches, gather_branches
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
 
-def integrated_pe(x: Tensor, r: Tensor, n_freqs: int) -> Tensor:
+def integrated_pe(x: Tensor, r: Tensor, n_freqs: int, base: float = 1.0) -> Tensor:
     """Mean of ``[sin(ω_l x'), cos(ω_l x')]`` over ``x' ~ U[x − r, x + r]``, per axis.
 
-    ``x`` ``(..., 2)`` box centres, ``r`` (broadcastable) half-widths, ``ω_l = 2^l·π``
+    ``x`` ``(..., 2)`` box centres, ``r`` (broadcastable) half-widths, ``ω_l = base·2^l·π``
     (l = 0…n_freqs−1). Closed form ``sin(ω x)·sinc(ω r)`` and ``cos(ω x)·sinc(ω r)`` with
     the unnormalised sinc (``sinc(0) = 1``), computed in at least float32. Output
     ``(..., 4·n_freqs)`` ordered ``[sin(ω_0 x_y), sin(ω_0 x_x), cos(ω_0 x_y), cos(ω_0 x_x),
     sin(ω_1 x_y), …]``, each times its axis' damping.
     """
     dtype = torch.promote_types(x.dtype, torch.float32)
-    octave = 2.0 ** torch.arange(n_freqs, dtype=dtype, device=x.device)[:, None]  # ω_l / π
+    octave = base * 2.0 ** torch.arange(n_freqs, dtype=dtype, device=x.device)[:, None]  # ω_l/π
     arg = x.to(dtype)[..., None, :] * (math.pi * octave)  # (..., L, 2)
     # sin(ω r)/(ω r) = torch.sinc(2^l r): torch's sinc is the normalised one, exact at 0
     damp = torch.sinc(r.to(dtype)[..., None, :] * octave)
@@ -49,14 +49,18 @@ class IPELIIF(SRMethod):
     prep_radius = 1
 
     def __init__(self, encoder: str = "edsr-baseline", encoder_args: dict[str, Any] | None = None,
-                 hidden_dim: int = 256, n_hidden: int = 4, n_freqs: int = 10) -> None:
+                 hidden_dim: int = 256, n_hidden: int = 4, n_freqs: int = 10,
+                 pe_base: float = 1.0) -> None:
         super().__init__()
         if n_hidden < 1:
             raise ValueError("n_hidden must be at least 1")
+        if not 0 < pe_base <= 1:
+            raise ValueError("pe_base must be in (0, 1]")
         self._config = dict(encoder=encoder, encoder_args=dict(encoder_args or {}),
-                            hidden_dim=hidden_dim, n_hidden=n_hidden, n_freqs=n_freqs)
+                            hidden_dim=hidden_dim, n_hidden=n_hidden, n_freqs=n_freqs,
+                            pe_base=pe_base)
         self.encoder = make_encoder(encoder, **self._config["encoder_args"])
-        self.n_freqs = n_freqs
+        self.n_freqs, self.pe_base = n_freqs, pe_base
         self.code_dim = self.encoder.out_dim * 9
         in_dim = self.code_dim + 4 * n_freqs
         dims = [in_dim] + [hidden_dim + in_dim] * (n_hidden - 1)
@@ -89,7 +93,7 @@ class IPELIIF(SRMethod):
     def query(self, fc: FeatureCrop, q: Queries) -> Tensor:
         br = branches(q, fc.geom.lr_h, fc.geom.lr_w)
         dtype = self.out.weight.dtype
-        pe = integrated_pe(br.rel, br.rel_cell / 2, self.n_freqs).to(dtype)
+        pe = integrated_pe(br.rel, br.rel_cell / 2, self.n_freqs, self.pe_base).to(dtype)
         h: Tensor | None = None
         for k, layer in enumerate(self.hidden):
             h_cols, _, pe_cols = self._columns(k)
@@ -110,4 +114,4 @@ SPEC = MethodSpec(
     held_back=("trained by ZoomSR on a CPU but held back: a blocky pattern at ×12 and beyond "
                "(docs/methods/ipe.md)"),
     tiny={**TINY_ENCODER, "hidden_dim": 16},
-    tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "n_hidden": 2, "n_freqs": 4})
+    tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "n_hidden": 2, "n_freqs": 6})

@@ -30,14 +30,15 @@ def test_l1_methods_learn(method: str, tiny_recipe: Callable, tmp_path: Path) ->
     assert np.isfinite(result.metrics["val_x4_psnr_y"])
 
 
-def test_ipe_wide_phase_trains_the_low_bands_and_holds_the_others_at_zero(
+def test_ipe_phases_train_the_low_bands_and_hold_the_others_at_zero(
         tiny_recipe: Callable, tmp_path: Path) -> None:
+    """Phase "main" holds bands ≥ 4; "wide" starts band 4 from zero, trains it and holds ≥ 5."""
     recipe = tiny_recipe("ipe", steps=30)
-    assert [p.optim.ipe_bands for p in recipe.phases] == [None, 3]
+    assert [p.optim.ipe_bands for p in recipe.phases] == [4, 5]
     model, _ = load(run(recipe, tmp_path).checkpoint)
     for k, layer in enumerate(model.hidden):
         pe = layer.weight[:, model._columns(k)[2]].detach()  # 4 columns per band
-        assert (pe[:, 12:] == 0).all() and (pe[:, :12] != 0).all(), k
+        assert (pe[:, 20:] == 0).all() and (pe[:, :20] != 0).all(), k
 
 
 def test_clit_cumulative_phases_learn(tiny_recipe: Callable, tmp_path: Path) -> None:

@@ -7,6 +7,8 @@ import math
 import pytest
 import torch
 
+from sr_core.coords import Queries
+from sr_core.methods.ensemble import branches
 from sr_core.methods.ipe import IPELIIF, SPEC, integrated_pe
 from tests.sr_core.methods.helpers import bfloat16_render
 
@@ -20,9 +22,10 @@ def model() -> IPELIIF:
     return IPELIIF(**TINY).eval()
 
 
-def numerical_pe(x: torch.Tensor, r: torch.Tensor, n_freqs: int, n: int = 2 ** 18) -> torch.Tensor:
+def numerical_pe(x: torch.Tensor, r: torch.Tensor, n_freqs: int, base: float = 1.0,
+                 n: int = 2 ** 18) -> torch.Tensor:
     """Mean of sin/cos(ω x') over x' uniform in [x − r, x + r]: dense midpoint rule, float64."""
-    omega = 2.0 ** torch.arange(n_freqs, dtype=torch.float64) * math.pi
+    omega = base * 2.0 ** torch.arange(n_freqs, dtype=torch.float64) * math.pi
     out = torch.empty(x.shape[0], n_freqs, 2, 2, dtype=torch.float64)
     for i in range(x.shape[0]):
         for d in range(2):
@@ -33,12 +36,25 @@ def numerical_pe(x: torch.Tensor, r: torch.Tensor, n_freqs: int, n: int = 2 ** 1
     return out.flatten(1)
 
 
-def test_integrated_pe_is_the_box_average() -> None:
+@pytest.mark.parametrize("base", [1.0, 0.25])
+def test_integrated_pe_is_the_box_average(base: float) -> None:
     x = torch.tensor([[0.3, -1.7], [1.2, 0.05], [-0.9, 1.99], [0.0, -0.6]], dtype=torch.float64)
     r = torch.tensor([[1.0, 0.5], [0.01, 0.25], [1 / 11.3, 1 / 30], [0.7, 1 / 1.7]], dtype=torch.float64)
-    closed = integrated_pe(x, r, 10)
+    closed = integrated_pe(x, r, 10, base)
     assert closed.dtype == torch.float64 and closed.shape == (4, 40)
-    assert (closed - numerical_pe(x, r, 10)).abs().max() <= 1e-5
+    assert (closed - numerical_pe(x, r, 10, base)).abs().max() <= 1e-5
+
+
+def test_the_spec_frequencies_give_every_ensemble_branch_the_same_encoding() -> None:
+    """With ω_0 = π (METHODS_SPEC A3) every period divides one LR pixel (2 units), and the
+    four branches' ``rel`` differ by exactly 2: the decoder sees the query's position only
+    modulo one LR pixel. ``pe_base = 0.25`` (the shipped recipe's) tells the branches apart."""
+    out = 48 * 12
+    iy, ix = torch.randint(24, out - 24, (2, 1, 500))  # away from the image border
+    br = branches(Queries(iy, ix, torch.tensor([out]), torch.tensor([out])), 48, 48)
+    spread = {base: (pe - pe[:1]).abs().amax().item() for base in (1.0, 0.25)
+              for pe in [integrated_pe(br.rel, br.rel_cell / 2, 10, base)]}
+    assert spread[1.0] < 1e-3 and spread[0.25] > 0.5  # 1e-3: float32 rel at 2^9·π
 
 
 def test_integrated_pe_tends_to_plain_pe() -> None:
