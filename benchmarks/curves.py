@@ -20,6 +20,7 @@ from benchmarks.plot import font
 
 WIDTH, HEIGHT = 1100, 620
 LEFT, RIGHT, TOP, BOTTOM = 80, 260, 60, 60
+LEGEND_ROW = 20  # px per run in the legend
 COLOURS = ((30, 90, 180), (200, 80, 40), (40, 150, 70), (140, 60, 170), (180, 140, 20), (20, 150, 160))
 
 
@@ -81,6 +82,7 @@ def draw(runs: list[tuple[str, list[tuple[float, float]]]], lines: list[tuple[st
         for x in range(LEFT, LEFT + plot_w, 12):
             d.line([(x, y), (min(x + 6, LEFT + plot_w), y)], fill=(110, 110, 110), width=2)
         d.text((LEFT + plot_w + 8, y), f"{name} {value:.2f}", fill=(90, 90, 90), font=font(13), anchor="lm")
+    legend_x, legend_y = LEFT + plot_w - 330, TOP + plot_h - 14 - LEGEND_ROW * len(runs)
     for i, (name, curve) in enumerate(runs):
         colour = COLOURS[i % len(COLOURS)]
         points = [xy(t, p) for t, p in curve]
@@ -88,8 +90,10 @@ def draw(runs: list[tuple[str, list[tuple[float, float]]]], lines: list[tuple[st
             d.line(points, fill=colour, width=3)
         for x, y in points:
             d.ellipse([x - 3, y - 3, x + 3, y + 3], fill=colour)
-        d.text((points[-1][0] + 8, points[-1][1]), f"{name} {curve[-1][1]:.2f}", fill=colour,
-               font=font(13), anchor="lm")
+        y = legend_y + LEGEND_ROW * i  # the legend: bottom right, where PSNR curves never go
+        d.line([(legend_x, y), (legend_x + 24, y)], fill=colour, width=3)
+        d.text((legend_x + 32, y), f"{name}: {curve[-1][1]:.2f} dB", fill=colour, font=font(13),
+               anchor="lm")
     d.rectangle([LEFT, TOP, LEFT + plot_w, TOP + plot_h], outline="black")
     return img
 

@@ -111,7 +111,5 @@ SPEC = MethodSpec(
     ("Liu, Guo, Zhang — Enhancing Multi-Scale Implicit Learning in Image "
      "Super-Resolution with Integrated Positional Encoding, arXiv 2112.05756"),
     recipe="zoomsr/ipe-edsr",
-    held_back=("trained by ZoomSR on a CPU but held back: a blocky pattern at ×12 and beyond "
-               "(docs/methods/ipe.md)"),
     tiny={**TINY_ENCODER, "hidden_dim": 16},
     tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "n_hidden": 2, "n_freqs": 6})
