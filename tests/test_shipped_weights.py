@@ -28,10 +28,16 @@ def test_a_shipped_checkpoint_says_where_it_comes_from(method):
     assert licence is None or (checkpoints_dir() / licence).is_file()
 
 
-def _butterfly_x4(methods: tuple[str, ...], shared_data: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The HR of a 192² crop of Set5's butterfly and each method's ×4 of its 48² bicubic LR."""
+def _butterfly(shared_data: Path) -> tuple[np.ndarray, np.ndarray]:
+    """A 192² crop of Set5's butterfly and its 48² bicubic LR."""
     hr = load_image(shared_data / "val" / "Set5" / "HR" / "butterfly.png").pixels[:192, :192]
-    source = SourceImage(np.clip(imresize(hr, output_shape=(48, 48)), 0, 1))
+    return hr, np.clip(imresize(hr, output_shape=(48, 48)), 0, 1)
+
+
+def _butterfly_x4(methods: tuple[str, ...], shared_data: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The HR of the butterfly crop and each method's ×4 of its LR."""
+    hr, lr = _butterfly(shared_data)
+    source = SourceImage(lr)
     return hr, {name: Renderer(load_method(name)[0]).render(source, 192, 192) for name in methods}
 
 
@@ -56,8 +62,7 @@ def test_a_shipped_perceptual_checkpoint_is_sharper_than_liif_and_not_worse_than
 
 def _sharpness_by_scale(method: str, shared_data: Path) -> dict[int, float]:
     """Laplacian sharpness of ``method``'s ×4, ×12 and ×30 of a 24² LR crop of the butterfly."""
-    hr = load_image(shared_data / "val" / "Set5" / "HR" / "butterfly.png").pixels[:192, :192]
-    source = SourceImage(np.clip(imresize(hr, output_shape=(48, 48)), 0, 1)[12:36, 12:36])
+    source = SourceImage(_butterfly(shared_data)[1][12:36, 12:36])
     renderer = Renderer(load_method(method)[0])
     return {s: metrics.laplacian_sharpness(renderer.render(source, 24 * s, 24 * s)) for s in (4, 12, 30)}
 

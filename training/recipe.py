@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import json
 import math
 from dataclasses import dataclass
@@ -368,10 +369,16 @@ def _phase(name: str, t: dict[str, Any], init_previous: bool, method: str) -> Ph
     if loss.gan is not None and sampler.kind != "window":
         raise RecipeError(f"{where}the GAN and perceptual losses need sampler.kind = 'window'")
     if optim.ipe_bands is not None and not (
-            model.arch == "ipe" and 1 <= optim.ipe_bands <= model.config.get("n_freqs", 10)):
+            model.arch == "ipe" and 1 <= optim.ipe_bands <= _setting(model, "n_freqs")):
         raise RecipeError(f"{where}optim.ipe_bands needs model.arch 'ipe' and a value from 1 "
                           "to its n_freqs")
     return Phase(name, model, sampler, optim, loss, init_previous)
+
+
+def _setting(model: ModelSpec, key: str) -> Any:
+    """``model.config[key]``, else the architecture's default for it."""
+    default = inspect.signature(ARCHITECTURES[model.arch]).parameters[key].default
+    return model.config.get(key, default)
 
 
 def _scale(obj: Any, where: str) -> ScaleDist:

@@ -192,7 +192,7 @@ def _liif_to_ipe(liif: LIIF, ipe: IPELIIF) -> WarmStart:
 def ipe_band_scale(ipe: IPELIIF, bands: int) -> LrScale:
     """Learning-rate factors (zero) of the weights that read IPE bands ≥ ``bands``.
 
-    A band whose ``sinc(2^l/s)`` stays near zero at every training scale gets almost no
+    A band whose ``sinc(pe_base·2^l/s)`` stays near zero at every training scale gets almost no
     gradient, yet Adam's normalised steps still move its weights; at large zoom, where the band
     is at full strength, those weights draw LR-pixel-sized streaks (docs/methods/ipe.md).
     """
