@@ -94,13 +94,16 @@ class PanelWidget(QFrame):
         for name in names:
             available, reason = sched.method_status(name)
             label = display_name(self.context.provider, name)
-            label += "" if available else "   — no weights" if name != GROUND_TRUTH else ""
+            if not available and name != GROUND_TRUTH:
+                label += "   — no weights"
+            elif available and self._cpu_note(name) and sched.device == "cpu":
+                label += "   — slow on a CPU"
             action = QAction(label, menu)
             action.setCheckable(True)
             action.setChecked(name == self.canvas.methods[slot])
             if not available:
                 action.setIcon(_lock_icon())
-            action.setToolTip(tooltip(reason) if not available else self._paper(name))
+            action.setToolTip(tooltip(reason if not available else self._about(name)))
             action.triggered.connect(lambda _=False, n=name: self.methodChosen.emit(self.panel, slot, n))
             group.addAction(action)
             menu.addAction(action)
@@ -110,6 +113,15 @@ class PanelWidget(QFrame):
         provider = self.context.provider
         return provider.info(method).paper if method in provider.names() else ""
 
+    def _cpu_note(self, method: str) -> str:
+        provider = self.context.provider
+        return (provider.info(method).cpu_note or "") if method in provider.names() else ""
+
+    def _about(self, method: str) -> str:
+        """The paper, and what a CPU user should know (CLIT: how slow it is)."""
+        note = self._cpu_note(method)
+        return self._paper(method) + (f"\n{note}" if note else "")
+
     def refresh(self) -> None:
         """Update the header texts from the view and the scheduler."""
         sched = self.context.scheduler
@@ -118,7 +130,7 @@ class PanelWidget(QFrame):
             button.setText(f"{display_name(self.context.provider, method)}  ▾")
             button.setIcon(QIcon() if kind is not Kind.BLOCKED else _lock_icon())
             weights = sched.weights(method) if kind is Kind.MODEL else None
-            button.setToolTip(tooltip(self._paper(method) + (f"\nWeights: {weights.provenance}" if weights else "")))
+            button.setToolTip(tooltip(self._about(method) + (f"\nWeights: {weights.provenance}" if weights else "")))
         state = self.context.view.state
         statuses = [sched.status(layer) for layer in self.canvas.layers()]
         live = [s for s in statuses if s.kind is not Kind.BLOCKED]

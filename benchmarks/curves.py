@@ -21,7 +21,8 @@ from benchmarks.plot import font
 WIDTH, HEIGHT = 1100, 620
 LEFT, RIGHT, TOP, BOTTOM = 80, 260, 60, 60
 LEGEND_ROW = 20  # px per run in the legend
-COLOURS = ((30, 90, 180), (200, 80, 40), (40, 150, 70), (140, 60, 170), (180, 140, 20), (20, 150, 160))
+COLOURS = ((30, 90, 180), (200, 80, 40), (40, 150, 70), (140, 60, 170), (180, 140, 20), (20, 150, 160),
+           (200, 40, 120))
 
 
 def read_curve(path: Path) -> list[tuple[float, float]]:

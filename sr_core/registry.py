@@ -84,11 +84,13 @@ class MethodStatus:
         if self.source == "none":
             return self.reason
         provenance = (self.meta or {}).get("provenance") or {}
+        recipe = (self.meta or {}).get("training", {}).get("recipe_name")
+        limits = self.info.recipe_limits if recipe and recipe == self.info.recipe else None
+        limits = f". {limits}" if limits else ""
         if provenance.get("summary"):
             licence = provenance.get("licence")
-            return provenance["summary"] + (f" ({licence})" if licence else "")
-        recipe = (self.meta or {}).get("training", {}).get("recipe_name")
-        return f"trained by ZoomSR (recipe {recipe})" if recipe else "trained weights of unknown origin"
+            return provenance["summary"] + (f" ({licence})" if licence else "") + limits
+        return (f"trained by ZoomSR (recipe {recipe})" + limits) if recipe else "trained weights of unknown origin"
 
     @property
     def licence_file(self) -> Path | None:
@@ -107,8 +109,7 @@ def method_status(name: str, checkpoint: str | os.PathLike | None = None) -> Met
         return MethodStatus(info, True, "no weights needed")
     path = Path(checkpoint) if checkpoint else default_checkpoint(name)
     if path is None:
-        why = "no trained weights shipped yet"
-        return MethodStatus(info, False, f"{why}; {info.held_back}" if info.held_back else why)
+        return MethodStatus(info, False, "no trained weights shipped yet")
     try:
         meta = checkpoints.read_metadata(path)
     except checkpoints.CheckpointError as err:

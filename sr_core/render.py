@@ -74,6 +74,8 @@ class SourceImage:
         if pixels.ndim != 3 or pixels.shape[2] != 3:
             raise ValueError(f"expected an H×W×3 RGB array, got shape {pixels.shape}")
         height, width = pixels.shape[:2]
+        if height == 0 or width == 0:
+            raise ValueError(f"the image is empty ({height}×{width} pixels)")
         self.lr = torch.empty((1, 3, height, width), dtype=torch.float32)
         for top in range(0, height, self.BAND):
             band = torch.from_numpy(np.ascontiguousarray(pixels[top:top + self.BAND], dtype=np.float32))

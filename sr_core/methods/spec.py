@@ -38,8 +38,10 @@ class MethodSpec:
     #: perception-oriented (GAN-trained): judged by how close its sharpness comes to the HR's
     #: while its PSNR stays near bicubic's, not by PSNR above bicubic's
     perceptual: bool = False
-    #: why no weights ship while none do (shown where the method is unavailable); None: not yet trained
-    held_back: str | None = None
+    #: what a CPU user should know before choosing it (shown with the method in the viewer)
+    cpu_note: str | None = None
+    #: the measured limits of weights trained by ``recipe`` (shown with such weights' provenance)
+    recipe_limits: str | None = None
 
     @property
     def arch(self) -> str:

@@ -9,7 +9,6 @@ import pytest
 
 from sr_core.architectures import ARCHITECTURES, SPECS
 from sr_core.devices import PRECISIONS
-from sr_core.paths import checkpoints_dir
 from tests.sr_core import test_render
 from tests.training import test_learning
 from tests.training.conftest import TINY_MODELS
@@ -44,18 +43,35 @@ def test_spec_is_consistent(spec) -> None:
     assert "float32" in spec.precisions and set(spec.precisions) <= set(PRECISIONS)  # exact renders are float32
 
 
-def test_a_method_without_weights_says_why_they_are_held_back(monkeypatch) -> None:
-    """Where no weights ship, the status gives the spec's reason (CLIT is training), and a
-    method with weights is never described as held back."""
+def test_a_method_without_weights_is_unavailable_and_says_so(monkeypatch) -> None:
+    """Where no weights are found, a method that needs them cannot run and its status says why;
+    a method without weights to find (bicubic) always can."""
     from sr_core import registry
 
     monkeypatch.setattr(registry, "default_checkpoint", lambda name: None)
     for spec in SPECS:
         status = registry.method_status(spec.name)
-        if spec.needs_weights and spec.held_back:
-            assert not status.available and status.reason.endswith(spec.held_back)
-    held = [s.name for s in SPECS if s.held_back]
-    assert held and all(registry.method_status(name).reason != "no trained weights shipped yet"
-                        for name in held)
-    shipped = [s for s in SPECS if (checkpoints_dir() / f"{s.name}.safetensors").is_file()]
-    assert shipped and all(s.held_back is None for s in shipped)  # a shipped method drops its note
+        if spec.needs_weights:
+            assert not status.available and status.reason == "no trained weights shipped yet"
+        else:
+            assert status.available
+
+
+def test_weights_of_a_recipe_with_measured_limits_say_so_and_others_do_not() -> None:
+    """The shipped CLIT's recipe has measured limits (blocks at large zoom): weights it trained
+    carry them in their provenance line; weights of another recipe, or imported ones, do not."""
+    from sr_core.registry import METHODS, MethodStatus
+
+    clit = METHODS["clit"]
+    assert clit.recipe_limits
+
+    def provenance(meta: dict) -> str:
+        return MethodStatus(clit, True, "trained weights", None, meta).provenance
+
+    summary = {"kind": "zoomsr", "summary": "trained by ZoomSR: 437 images"}
+    shipped = provenance({"provenance": summary, "training": {"recipe_name": clit.recipe}})
+    assert shipped.startswith("trained by ZoomSR: 437 images. ") and shipped.endswith(clit.recipe_limits)
+    other = provenance({"provenance": summary, "training": {"recipe_name": "paper/clit-edsr"}})
+    assert other == "trained by ZoomSR: 437 images"
+    imported = provenance({"provenance": {"kind": "imported", "summary": "imported from x.pth"}})
+    assert imported == "imported from x.pth"

@@ -135,6 +135,13 @@ def test_source_image_gives_back_the_input_pixels():
     assert np.array_equal(to_uint16(SourceImage(deep).rgb(5, 12, 2, 6)), to_uint16(deep[5:12, 2:6]))
 
 
+@pytest.mark.parametrize("shape", [(0, 5, 3), (4, 0, 3), (4, 5), (4, 5, 4)])
+def test_source_image_rejects_an_array_that_is_not_a_picture(shape):
+    """An empty crop once reached the renderer and failed deep inside with a ZeroDivisionError."""
+    with pytest.raises(ValueError, match="empty|H×W×3"):
+        SourceImage(np.zeros(shape, dtype=np.float32))
+
+
 @pytest.mark.parametrize("arch", list(TINY))
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_half_precision_renders_every_method_close_to_float32(arch, dtype, image):
