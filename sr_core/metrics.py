@@ -201,6 +201,27 @@ def laplacian_sharpness(img: np.ndarray | torch.Tensor) -> float:
     return float(np.mean(np.abs(_laplacian_response(_as_array(img)))))
 
 
+def seam_ratio(img: np.ndarray | torch.Tensor, scale: int, origin: tuple[int, int] = (0, 0)) -> float:
+    """How visible the input-pixel grid is in an upscale by the integer ``scale``: the mean
+    absolute luma step between neighbours across input-pixel borders, divided by the mean step
+    inside input pixels (both axes). ``origin``: the output pixel (row, column) where ``img``
+    starts, for a crop. About 1 for a seamless upscale; a mosaic of input-pixel blocks scores
+    far above (nearest neighbour: infinite)."""
+    if scale < 2:
+        raise ValueError(f"a seam ratio needs an integer scale of at least 2, got {scale}")
+    arr = _as_array(img)
+    y = _gray(arr) if _is_gray(arr) else y_liif(arr)
+    border, inside = [], []
+    for axis in (0, 1):
+        steps = np.moveaxis(np.abs(np.diff(y, axis=axis)), axis, 0)
+        at_border = (origin[axis] + np.arange(len(steps)) + 1) % scale == 0
+        border.append(steps[at_border].ravel())
+        inside.append(steps[~at_border].ravel())
+    inside_mean = float(np.concatenate(inside).mean())
+    border_mean = float(np.concatenate(border).mean())
+    return math.inf if inside_mean == 0 else border_mean / inside_mean
+
+
 def laplacian_error(
     pred: np.ndarray | torch.Tensor, gt: np.ndarray | torch.Tensor, *, shave: int = 0
 ) -> float:

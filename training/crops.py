@@ -8,7 +8,9 @@ bicubic of the 8-bit HR), every method renders only the crop's output pixels thr
 sr_core's renderer, and the crop (``SIZE²`` HR pixels at ``X,Y``) is shown magnified with
 nearest neighbours, so that what is seen is the methods' pixels. Each column is labelled with
 the method and the crop's PSNR (Y) against the HR; the table printed on stdout adds the
-Laplacian sharpness (``metrics.laplacian_sharpness``) of each crop and of the HR's.
+Laplacian sharpness (``metrics.laplacian_sharpness``) of each crop and of the HR's, and at
+integer scales how visible the input-pixel grid is (``metrics.seam_ratio``: about 1 is seamless,
+CLIT's CPU-trained weights reach 2-4 at ×12-×30).
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Crop:
     pixels: np.ndarray
     psnr: float
     sharpness: float
+    #: ``metrics.seam_ratio`` of the crop (None at a fractional scale)
+    seams: float | None
 
 
 def parse_box(text: str) -> tuple[int, int, int]:
@@ -71,12 +75,13 @@ def render_crops(hr_full: np.ndarray, box: tuple[int, int, int], scales: Sequenc
                              f"HR at ×{scale:g}")
         rect = Rect(y, x, y + size, x + size)
         truth = hr[rect.top:rect.bottom, rect.left:rect.right]
-        row = [Crop("hr", scale, truth, float("inf"), metrics.laplacian_sharpness(truth))]
+        row = [Crop("hr", scale, truth, float("inf"), metrics.laplacian_sharpness(truth), None)]
         source = SourceImage(lr)
         for name, renderer in renderers.items():
             out = renderer.render(source, hr.shape[0], hr.shape[1], rect)
+            seams = metrics.seam_ratio(out, int(scale), (y, x)) if scale == int(scale) and scale >= 2 else None
             row.append(Crop(name, scale, out, metrics.psnr(out, truth, shave=0, space="y"),
-                            metrics.laplacian_sharpness(out)))
+                            metrics.laplacian_sharpness(out), seams))
         rows.append(row)
     return rows
 
@@ -102,12 +107,13 @@ def compose(rows: list[list[Crop]], magnify: int) -> Image.Image:
 
 
 def table(rows: list[list[Crop]]) -> str:
-    """Per scale and method: the crop's PSNR (Y) and Laplacian sharpness (HR's in brackets)."""
-    lines = ["scale  method      PSNR(Y)  sharpness (HR)"]
+    """Per scale and method: the crop's PSNR (Y), Laplacian sharpness (HR's in brackets) and
+    seam ratio ("-" at a fractional scale)."""
+    lines = ["scale  method      PSNR(Y)  sharpness (HR)     seams"]
     for row in rows:
         hr = row[0].sharpness
-        lines += [f"x{c.scale:<5g} {c.method:<10} {c.psnr:7.2f}  {c.sharpness:.4f} ({hr:.4f})"
-                  for c in row[1:]]
+        lines += [f"x{c.scale:<5g} {c.method:<10} {c.psnr:7.2f}  {c.sharpness:.4f} ({hr:.4f})  "
+                  + ("    -" if c.seams is None else f"{c.seams:5.2f}") for c in row[1:]]
     return "\n".join(lines)
 
 

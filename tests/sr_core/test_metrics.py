@@ -12,6 +12,7 @@ from sr_core.metrics import (
     laplacian_error,
     laplacian_sharpness,
     psnr,
+    seam_ratio,
     ssim,
     y_liif,
     y_matlab,
@@ -183,3 +184,19 @@ def test_published_bicubic_psnr_matlab_protocol(shared_data: Path, dataset: str)
             sr = imresize(imresize(hr, scale=1 / scale), scale=scale)
             values.append(psnr(sr / 255, hr / 255, shave=scale, space="y", protocol="matlab"))
         assert np.mean(values) == pytest.approx(published, abs=0.03), (dataset, scale)
+
+
+def test_seam_ratio_tells_a_mosaic_of_input_pixels_from_a_smooth_upscale() -> None:
+    """Nearest neighbour steps only at input-pixel borders (infinite); MATLAB bicubic of a smooth
+    image steps evenly (about 1); blocks that are only partly smoothed fall in between."""
+    y, x = np.mgrid[0:16, 0:20] / 4.0
+    lr = np.stack([0.5 + 0.4 * np.sin(x + c) * np.cos(y - c) for c in range(3)], axis=2)
+    nearest = lr.repeat(6, axis=0).repeat(6, axis=1)
+    smooth = imresize(lr, scale=6)
+    assert seam_ratio(nearest, 6) == math.inf
+    assert 0.7 < seam_ratio(smooth, 6) < 1.3
+    assert 2 < seam_ratio(0.5 * nearest + 0.5 * smooth, 6) < math.inf
+    assert seam_ratio(nearest[4:, 9:], 6, origin=(4, 9)) == math.inf  # a crop keeps the grid
+    assert seam_ratio(nearest[4:, 9:], 6) < math.inf  # unless told where it starts
+    with pytest.raises(ValueError, match="at least 2"):
+        seam_ratio(smooth, 1)

@@ -32,6 +32,15 @@ def test_each_crop_is_the_whole_render_cut_at_the_box():
         assert row[1].psnr == pytest.approx(metrics.psnr(whole[10:42, 20:52], truth[10:42, 20:52],
                                                           shave=0, space="y"))
         assert row[0].sharpness == pytest.approx(metrics.laplacian_sharpness(truth[10:42, 20:52]))
+        assert row[1].seams == pytest.approx(metrics.seam_ratio(whole[10:42, 20:52], scale, (10, 20)))
+
+
+def test_the_nearest_column_shows_its_input_pixel_seams_at_integer_scales_only():
+    hr = _photo()
+    renderer = make_renderer(load_method("nearest")[0])
+    integer, fractional = crops.render_crops(hr, (20, 10, 32), [4, 2.5], {"nearest": renderer})
+    assert integer[1].seams == float("inf") and fractional[1].seams is None
+    assert "inf" in crops.table([integer]) and crops.table([fractional]).rstrip().endswith("-")
 
 
 def test_the_sheet_has_a_labelled_cell_per_method_and_scale(tmp_path: Path):
