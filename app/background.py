@@ -21,15 +21,23 @@ class _Relay(QObject):
         self._succeeded.connect(self._on_done)
         self._raised.connect(self._on_failed)
 
+    def _claim(self) -> bool:
+        """Whether the answer is still wanted: not after ``Background.shutdown``, even when the
+        task had already queued it (its owner may be gone by the time the queue is processed)."""
+        if self not in self._owner._relays:
+            return False
+        self._owner._relays.discard(self)
+        return True
+
     @Slot(object)
     def _on_done(self, result: object) -> None:
-        self._owner._relays.discard(self)
-        self._done(result)
+        if self._claim():
+            self._done(result)
 
     @Slot(object)
     def _on_failed(self, err: object) -> None:
-        self._owner._relays.discard(self)
-        self._failed(err)  # type: ignore[arg-type]
+        if self._claim():
+            self._failed(err)  # type: ignore[arg-type]
 
 
 class _Task(QRunnable):
