@@ -17,6 +17,7 @@ from app.plain_text import tooltip
 from app.refinement import LayerStatus
 from app.zoom_text import format_zoom
 from sr_core.devices import device_label
+from sr_core.registry import MethodInfo
 
 HEADER_HEIGHT = 30
 
@@ -96,7 +97,7 @@ class PanelWidget(QFrame):
             label = display_name(self.context.provider, name)
             if not available and name != GROUND_TRUTH:
                 label += "   — no weights"
-            elif available and self._cpu_note(name) and sched.device == "cpu":
+            elif available and (info := self._info(name)) is not None and info.cpu_note and sched.device == "cpu":
                 label += "   — slow on a CPU"
             action = QAction(label, menu)
             action.setCheckable(True)
@@ -109,18 +110,17 @@ class PanelWidget(QFrame):
             menu.addAction(action)
         menu.setToolTipsVisible(True)
 
-    def _paper(self, method: str) -> str:
+    def _info(self, method: str) -> MethodInfo | None:
+        """The method's spec; None for the ground-truth pseudo-method."""
         provider = self.context.provider
-        return provider.info(method).paper if method in provider.names() else ""
-
-    def _cpu_note(self, method: str) -> str:
-        provider = self.context.provider
-        return (provider.info(method).cpu_note or "") if method in provider.names() else ""
+        return provider.info(method) if method in provider.names() else None
 
     def _about(self, method: str) -> str:
         """The paper, and what a CPU user should know (CLIT: how slow it is)."""
-        note = self._cpu_note(method)
-        return self._paper(method) + (f"\n{note}" if note else "")
+        info = self._info(method)
+        if info is None:
+            return ""
+        return info.paper + (f"\n{info.cpu_note}" if info.cpu_note else "")
 
     def refresh(self) -> None:
         """Update the header texts from the view and the scheduler."""

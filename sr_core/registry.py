@@ -85,12 +85,15 @@ class MethodStatus:
             return self.reason
         provenance = (self.meta or {}).get("provenance") or {}
         recipe = (self.meta or {}).get("training", {}).get("recipe_name")
-        limits = self.info.recipe_limits if recipe and recipe == self.info.recipe else None
-        limits = f". {limits}" if limits else ""
         if provenance.get("summary"):
             licence = provenance.get("licence")
-            return provenance["summary"] + (f" ({licence})" if licence else "") + limits
-        return (f"trained by ZoomSR (recipe {recipe})" + limits) if recipe else "trained weights of unknown origin"
+            line = provenance["summary"] + (f" ({licence})" if licence else "")
+        elif recipe:
+            line = f"trained by ZoomSR (recipe {recipe})"
+        else:
+            return "trained weights of unknown origin"
+        limits = self.info.recipe_limits if recipe and recipe == self.info.recipe else None
+        return f"{line}. {limits}" if limits else line
 
     @property
     def licence_file(self) -> Path | None:
