@@ -60,6 +60,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="torch.compile the model (default: as the recipe says)")
     p.add_argument("--workers", type=int, help="DataLoader workers per process")
     p.add_argument("--init", type=Path, help="checkpoint to start from (CiSRGAN: a LIIF)")
+    p.add_argument("--from-phase", metavar="NAME",
+                   help="skip the phases before NAME; --init holds what they produced (e.g. the shipped file)")
     p.add_argument("--vgg19-weights", type=Path,
                    help="torchvision VGG-19 state dict (.pth/.safetensors) for the perceptual loss")
     p.add_argument("--val", type=Path, help="validation HR folder (replaces the recipe's Set5)")
@@ -86,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / (f"reproduce/{recipe.method}" if shipped else recipe.name)
     opts = RunOptions(out_dir=out, resume=args.resume, device=args.device, compile=args.compile,
                       workers=args.workers, max_steps=args.max_steps,
-                      init=args.init.resolve() if args.init else None,
+                      init=args.init.resolve() if args.init else None, from_phase=args.from_phase,
                       vgg19_weights=args.vgg19_weights.resolve() if args.vgg19_weights else None,
                       progress=not args.no_progress)
     result = train(recipe, opts)

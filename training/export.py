@@ -54,7 +54,7 @@ def provenance_summary(training: dict[str, Any]) -> str:
     the encoder started from them)."""
     start = training.get("init") or {}
     origin = ((start.get("provenance") or {}).get("summary")
-              or (f"a {start['method']} checkpoint" if start else "random initialisation"))
+              or (f"a {start['method']} checkpoint" if "method" in start else "random initialisation"))
     if start and not start.get("decoder_from_source", True):
         origin = f"the encoder of {origin} (its decoder from random)"
     images = (training.get("data") or {}).get("images", "?")

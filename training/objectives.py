@@ -43,6 +43,17 @@ def predict(model: nn.Module, batch: Batch) -> Tensor:
                  **({"stage_scales": batch["stage_scales"]} if "stage_scales" in batch else {}))
 
 
+def border_jumps(model: nn.Module, batch: Batch, autocast: Autocast) -> Tensor:
+    """Mean ``|step across − mean of the steps beside|`` over the batch's border quadruples
+    (``TrainingBatches.border_queries``), normalised values: 0 for a function without jumps at
+    input-pixel borders. A cascade chooses its own stages for this scale."""
+    out = batch["border_out"]
+    with autocast():
+        pred = model(batch["lr"], batch["border_iy"], batch["border_ix"], out, out)
+    steps = pred.float().reshape(pred.shape[0], -1, 4, pred.shape[-1]).diff(dim=2)
+    return (steps[:, :, 1] - (steps[:, :, 0] + steps[:, :, 2]) / 2).abs().mean()
+
+
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -76,10 +87,14 @@ class L1Objective:
         with self.autocast():
             pred = predict(self.model, batch)
         loss = self.phase.loss.l1 * F.l1_loss(pred.float(), batch["gt"])
+        terms = {}
+        if (continuity := self.phase.loss.continuity) is not None:
+            terms["continuity"] = border_jumps(self.model, batch, self.autocast)
+            loss = loss + continuity.weight * terms["continuity"]
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self._optimizer_step()
-        return {"loss": loss.detach()}
+        return {"loss": loss.detach(), **{k: v.detach() for k, v in terms.items()}}
 
     def _optimizer_step(self) -> None:
         """Adam's step, scaled per element where a warm start set learning-rate factors

@@ -57,6 +57,10 @@ class ScaleDist:
     def max(self) -> float:
         return self.uniform[1] if self.uniform is not None else max(self.choice or (1.0,))
 
+    @property
+    def min(self) -> float:
+        return self.uniform[0] if self.uniform is not None else min(self.choice or (1.0,))
+
 
 @dataclass(frozen=True)
 class SamplerSpec:
@@ -144,10 +148,26 @@ class PerceptualSpec:
 
 
 @dataclass(frozen=True)
+class ContinuitySpec:
+    """A continuity term at zooms beyond the training data: at an integer output scale drawn from
+    ``scales`` (once per batch), ``pairs`` random input-pixel borders per sample, inside a random
+    ``window``² block of LR pixels, are each queried at the four output pixels across them
+    (``b−2, b−1 | b, b+1``). The term is ``weight · |step across − mean of the steps beside|``: a
+    jump at the border costs, a smooth gradient does not. It needs no ground truth, so it reaches
+    scales whose HR crops the photos are too small for."""
+
+    weight: float
+    scales: tuple[int, int] = (8, 48)
+    pairs: int = 64
+    window: int = 6
+
+
+@dataclass(frozen=True)
 class LossSpec:
     l1: float = 1.0
     gan: GanSpec | None = None
     perceptual: PerceptualSpec | None = None
+    continuity: ContinuitySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -426,8 +446,10 @@ def _sampler(t: _Table, arch: str) -> SamplerSpec:
         raise RecipeError(f"unknown augmentation(s) {sorted(unknown)}; known: {AUGMENTATIONS}")
     if kind == "pixels" and not 1 <= spec.pixels <= spec.lr_size ** 2:
         raise RecipeError(f"sampler.pixels must lie in 1…lr_size² = {spec.lr_size ** 2}")
-    if kind == "window" and not 1 <= spec.window <= spec.lr_size:
-        raise RecipeError("sampler.window must lie in 1…lr_size (the HR crop is at least that)")
+    smallest_crop = math.floor(spec.lr_size * max(1.0, math.prod(d.min for d in scales)))
+    if kind == "window" and not 1 <= spec.window <= smallest_crop:
+        raise RecipeError(f"sampler.window must lie in 1…{smallest_crop} (lr_size × the smallest scale: "
+                          "the smallest HR crop)")
     if kind == "full" and spec.hr_size < math.ceil(max(d.max for d in scales)):
         raise RecipeError("sampler.hr_size is smaller than the largest scale")
     return spec
@@ -482,7 +504,22 @@ def _loss(t: _Table) -> LossSpec:
             raise RecipeError("loss.perceptual.weight and substitute_weight must be positive")
         if len(perceptual.widths) != 5:
             raise RecipeError("loss.perceptual.widths needs the 5 VGG-19 block widths")
+    continuity = _continuity(_Table(t.get("continuity", dict), "loss.continuity")) if "continuity" in t.table else None
     t.done()
     if (gan is None) != (perceptual is None):
         raise RecipeError("loss.gan and loss.perceptual come together (CiSRGAN) or not at all")
-    return LossSpec(l1=l1, gan=gan, perceptual=perceptual)
+    if continuity is not None and gan is not None:
+        raise RecipeError("loss.continuity is an L1 recipe's term; a GAN recipe does not take it")
+    return LossSpec(l1=l1, gan=gan, perceptual=perceptual, continuity=continuity)
+
+
+def _continuity(t: _Table) -> ContinuitySpec:
+    scales = t.get("scales", list, [8, 48])
+    spec = ContinuitySpec(weight=t.get("weight", float), pairs=t.get("pairs", int, 64),
+                          window=t.get("window", int, 6), scales=tuple(scales))
+    t.done()
+    if not spec.weight > 0 or spec.pairs < 1 or spec.window < 2:
+        raise RecipeError("loss.continuity needs weight > 0, pairs ≥ 1 and window ≥ 2")
+    if len(scales) != 2 or not all(isinstance(v, int) for v in scales) or not 2 <= scales[0] <= scales[1]:
+        raise RecipeError("loss.continuity.scales must be two integers 2 ≤ lo ≤ hi")
+    return spec

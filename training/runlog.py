@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-FIELDS = ("phase", "step", "lr", "loss", "l1", "adv", "perceptual", "d_loss", "it_per_s",
+FIELDS = ("phase", "step", "lr", "loss", "l1", "adv", "perceptual", "d_loss", "continuity", "it_per_s",
           "elapsed_s", "val_psnr")
 
 

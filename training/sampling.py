@@ -24,10 +24,10 @@ from torch.utils.data import Dataset
 from sr_core.methods.base import normalize
 from sr_core.resize import imresize
 from training.images import ImageStore
-from training.recipe import SamplerSpec
+from training.recipe import ContinuitySpec, SamplerSpec
 
-#: random streams: which image (per epoch), per-batch choices, per-sample choices
-_ORDER, _BATCH, _SAMPLE = 0, 1, 2
+#: random streams: which image (per epoch), per-batch choices, per-sample choices, border pairs
+_ORDER, _BATCH, _SAMPLE, _BORDER = 0, 1, 2, 3
 
 
 @dataclass(frozen=True)
@@ -58,14 +58,14 @@ class TrainingBatches(Dataset):
     """Map-style dataset whose item ``step`` is this rank's part of batch ``step``."""
 
     def __init__(self, store: ImageStore, spec: SamplerSpec, *, seed: int, phase: int,
-                 batch: int, rank: int = 0, world: int = 1) -> None:
+                 batch: int, rank: int = 0, world: int = 1, border: ContinuitySpec | None = None) -> None:
         if batch % world:
             raise ValueError(f"the global batch {batch} is not divisible by {world} processes")
         need = spec.hr_size if spec.kind == "full" else spec.lr_size
         smallest = int(np.argmin(store.shapes.min(axis=1)))
         if store.shapes[smallest].min() < need:
             raise ValueError(f"{store.names[smallest]} is smaller than the {need} px the sampler needs")
-        self.store, self.spec, self.seed, self.phase = store, spec, seed, phase
+        self.store, self.spec, self.seed, self.phase, self.border = store, spec, seed, phase, border
         self.batch, self.local, self.rank = batch, batch // world, rank
         self._orders: dict[int, np.ndarray] = {}
 
@@ -95,6 +95,10 @@ class TrainingBatches(Dataset):
         plan = self.plan(step)
         first = self.rank * self.local
         samples = [self.sample(plan, j, step) for j in range(first, first + self.local)]
+        if self.border is not None:
+            scale = int(self._rng(_BORDER, step).integers(self.border.scales[0], self.border.scales[1] + 1))
+            for j, s in zip(range(first, first + self.local), samples):
+                s.update(self.border_queries(s["lr"].shape[-1], scale, step, j))
         batch: dict[str, Tensor | tuple[float, ...]] = {
             k: torch.stack([s[k] for s in samples]) for k in samples[0]}
         if plan.stage_scales is not None:
@@ -132,6 +136,26 @@ class TrainingBatches(Dataset):
                 "ix": torch.from_numpy(ix.astype(np.int64)),
                 "out_h": torch.tensor(side), "out_w": torch.tensor(side),
                 "gt": normalize(torch.from_numpy(crop[iy, ix]))}
+
+    def border_queries(self, lr_side: int, scale: int, step: int, j: int) -> dict[str, Tensor]:
+        """Sample ``j``'s continuity queries at the integer ``scale``: ``border_iy``/``border_ix``
+        ``(pairs·4,)``, four output pixels in a row across an input-pixel border per pair (the
+        border between output pixels 2 and 3 of each four), and ``border_out``, the output size."""
+        spec = self.border
+        assert spec is not None
+        rng = self._rng(_BORDER, step, j)
+        win = min(spec.window, lr_side)
+        y0, x0 = rng.integers(0, lr_side - win + 1, size=2)
+        # border between LR pixels k-1 and k of the window, k in 1…win-1: output index k·scale
+        across = (rng.integers(1, win, size=spec.pairs) + np.where(axis := rng.integers(2, size=spec.pairs), x0, y0))
+        across = across[:, None] * scale + np.arange(-2, 2)
+        along = rng.integers(0, win * scale, size=spec.pairs) + np.where(axis, y0, x0) * scale
+        along = np.broadcast_to(along[:, None], across.shape)
+        iy = np.where(axis[:, None] == 1, along, across)
+        ix = np.where(axis[:, None] == 1, across, along)
+        return {"border_iy": torch.from_numpy(iy.reshape(-1).astype(np.int64)),
+                "border_ix": torch.from_numpy(ix.reshape(-1).astype(np.int64)),
+                "border_out": torch.tensor(lr_side * scale)}
 
     def _crop(self, img: np.ndarray, side: int, rng: np.random.Generator) -> np.ndarray:
         """A random ``side²`` crop as float32 [0, 1], with the recipe's augmentations."""

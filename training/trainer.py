@@ -62,6 +62,9 @@ class RunOptions:
     max_steps: int | None = None
     #: checkpoint to start from instead of the recipe's ``init.checkpoint``
     init: Path | None = None
+    #: skip the phases before this one: ``init`` holds their result (same architecture), e.g.
+    #: a shipped checkpoint that a recipe's new last phase continues
+    from_phase: str | None = None
     vgg19_weights: Path | None = None
     progress: bool = True
 
@@ -165,6 +168,7 @@ class _Run:
         self.device = ctx.device
         self.steps = [p.optim.steps if opts.max_steps is None else min(p.optim.steps, opts.max_steps)
                       for p in recipe.phases]
+        self.first = self._first_phase()
         self.truncated = self.steps != [p.optim.steps for p in recipe.phases]
         # bf16 autocast where matrix products run natively in bf16 (CUDA; CPUs with AVX-512
         # BF16 or AMX: 1.25-2.5x per UltraSR CPU step, docs/TRAINING.md "Training on a CPU")
@@ -182,6 +186,18 @@ class _Run:
         self.log: RunLog | None = None
 
     # -- setup -------------------------------------------------------------------------------
+    def _first_phase(self) -> int:
+        """Index of the first phase to run: 0, or ``opts.from_phase``'s."""
+        if self.opts.from_phase is None:
+            return 0
+        names = [p.name for p in self.recipe.phases]
+        if self.opts.from_phase not in names:
+            raise RecipeError(f"--from-phase {self.opts.from_phase!r}: {self.recipe.name} has the phases "
+                              f"{', '.join(names)}")
+        if self.opts.init is None:
+            raise RecipeError("--from-phase needs --init: the checkpoint that the earlier phases produced")
+        return names.index(self.opts.from_phase)
+
     def _open_state(self) -> dict[str, Any] | None:
         path = self.opts.out_dir / STATE_FILE
         if not self.opts.resume:
@@ -219,7 +235,7 @@ class _Run:
         try:
             weights: dict[str, Tensor] | None = None
             method: SRMethod | None = None
-            for p in range(saved["phase"] if saved else 0, len(self.recipe.phases)):
+            for p in range(saved["phase"] if saved else self.first, len(self.recipe.phases)):
                 resumed = saved if saved is not None and saved["phase"] == p else None
                 method, completed = self._phase(p, store, vset, weights, resumed)
                 if not completed:
@@ -249,7 +265,9 @@ class _Run:
         if method.arch == "clit" and method.n_stages != len(phase.sampler.scales):
             raise RecipeError(f"phase {phase.name!r}: a {method.n_stages}-stage CLIT needs "
                               f"{method.n_stages} sampler.scales, got {len(phase.sampler.scales)}")
-        if not resuming and phase.init_previous:
+        if not resuming and 0 < p == self.first:
+            self._load_earlier_phases(method)
+        elif not resuming and phase.init_previous:
             assert previous is not None
             own = method.state_dict()
             bad = [k for k, v in previous.items() if k not in own or own[k].shape != v.shape]
@@ -293,6 +311,28 @@ class _Run:
         self.init_info = {"checkpoint": str(path), "sha256": file_sha256(path),
                           "method": meta["method"], "provenance": meta.get("provenance"),
                           "recipe": meta.get("training", {}).get("recipe_name"), **start.as_dict()}
+
+    def _load_earlier_phases(self, method: SRMethod) -> None:
+        """``--from-phase``: the weights the skipped phases produced, from ``--init`` (the same
+        architecture and configuration, tensor for tensor)."""
+        assert self.opts.init is not None
+        path = resolve_init(self.opts.init)
+        model, meta = checkpoints.load(path)
+        if meta.get("trained") is not True:
+            raise RecipeError(f"{path} holds untrained weights; refusing to start from them")
+        if model.arch != method.arch or model.config() != method.config():
+            raise RecipeError(f"--from-phase: {path} holds {model.arch} {model.config()}, the phase "
+                              f"trains {method.arch} {method.config()}")
+        method.load_state_dict(model.state_dict())
+        sha = file_sha256(path)
+        earlier = meta.get("training", {})
+        # the run's origin and time are those of the phases that produced the file, plus this one's
+        self.init_info = {**(earlier.get("init") or {}),
+                          "continued": {"checkpoint": str(path), "sha256": sha,
+                                        "recipe": earlier.get("recipe_name"), "from_phase": self.opts.from_phase}}
+        self.elapsed += float(earlier.get("wall_time_s", 0.0))
+        self._deviate(f"the phases before {self.opts.from_phase!r} were not rerun: it started from "
+                      f"{path.name} (sha256 {sha[:12]}…, recipe {earlier.get('recipe_name')})")
 
     def _perceptual(self, p: int, phase: Phase, method: SRMethod) -> tuple[nn.Module | None, float]:
         """The perceptual feature network and the term's weight on it."""
@@ -377,7 +417,8 @@ class _Run:
             state.set_rng_state(saved["rng"])
             start = saved["step"]
         batches = TrainingBatches(store, phase.sampler, seed=self.recipe.seed, phase=p,
-                                  batch=phase.optim.batch, rank=self.ctx.rank, world=self.ctx.world)
+                                  batch=phase.optim.batch, rank=self.ctx.rank, world=self.ctx.world,
+                                  border=phase.loss.continuity)
         loader = DataLoader(batches, batch_size=None, sampler=range(start, steps),
                             num_workers=self.workers, pin_memory=self.device.type == "cuda",
                             prefetch_factor=4 if self.workers else None,
