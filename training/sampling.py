@@ -96,9 +96,15 @@ class TrainingBatches(Dataset):
         first = self.rank * self.local
         samples = [self.sample(plan, j, step) for j in range(first, first + self.local)]
         if self.border is not None:
-            scale = int(self._rng(_BORDER, step).integers(self.border.scales[0], self.border.scales[1] + 1))
+            # one scale and one window place per batch: a cascade's stage maps then cover one
+            # small box for the whole batch
+            lr_side = samples[0]["lr"].shape[-1]
+            win = min(self.border.window, lr_side)
+            rng = self._rng(_BORDER, step)
+            scale = int(rng.integers(self.border.scales[0], self.border.scales[1] + 1))
+            origin = rng.integers(0, lr_side - win + 1, size=2)
             for j, s in zip(range(first, first + self.local), samples):
-                s.update(self.border_queries(s["lr"].shape[-1], scale, step, j))
+                s.update(self.border_queries(lr_side, win, origin, scale, self._rng(_BORDER, step, j)))
         batch: dict[str, Tensor | tuple[float, ...]] = {
             k: torch.stack([s[k] for s in samples]) for k in samples[0]}
         if plan.stage_scales is not None:
@@ -137,22 +143,21 @@ class TrainingBatches(Dataset):
                 "out_h": torch.tensor(side), "out_w": torch.tensor(side),
                 "gt": normalize(torch.from_numpy(crop[iy, ix]))}
 
-    def border_queries(self, lr_side: int, scale: int, step: int, j: int) -> dict[str, Tensor]:
-        """Sample ``j``'s continuity queries at the integer ``scale``: ``border_iy``/``border_ix``
-        ``(pairs·4,)``, four output pixels in a row across an input-pixel border per pair (the
-        border between output pixels 2 and 3 of each four), and ``border_out``, the output size."""
-        spec = self.border
-        assert spec is not None
-        rng = self._rng(_BORDER, step, j)
-        win = min(spec.window, lr_side)
-        y0, x0 = rng.integers(0, lr_side - win + 1, size=2)
-        # border between LR pixels k-1 and k of the window, k in 1…win-1: output index k·scale
-        across = (rng.integers(1, win, size=spec.pairs) + np.where(axis := rng.integers(2, size=spec.pairs), x0, y0))
-        across = across[:, None] * scale + np.arange(-2, 2)
-        along = rng.integers(0, win * scale, size=spec.pairs) + np.where(axis, y0, x0) * scale
-        along = np.broadcast_to(along[:, None], across.shape)
-        iy = np.where(axis[:, None] == 1, along, across)
-        ix = np.where(axis[:, None] == 1, across, along)
+    def border_queries(self, lr_side: int, win: int, origin: np.ndarray, scale: int,
+                       rng: np.random.Generator) -> dict[str, Tensor]:
+        """Continuity queries at the integer ``scale`` inside the ``win``² LR block at ``origin``
+        (y, x): ``border_iy``/``border_ix`` ``(pairs·4,)``, four output pixels in a row across an
+        input-pixel border per pair (the border lies between the second and the third), and
+        ``border_out``, the output size."""
+        assert self.border is not None
+        pairs = self.border.pairs
+        axis = rng.integers(2, size=pairs)  # 1: a vertical border, crossed along x
+        # the border between LR pixels k-1 and k (k = 1 … win-1 in the block): output index k·scale
+        across = (rng.integers(1, win, size=pairs) + origin[axis])[:, None] * scale + np.arange(-2, 2)
+        along = (rng.integers(0, win * scale, size=pairs) + origin[1 - axis] * scale)[:, None]
+        along = np.broadcast_to(along, across.shape)
+        vertical = axis[:, None] == 1
+        iy, ix = np.where(vertical, along, across), np.where(vertical, across, along)
         return {"border_iy": torch.from_numpy(iy.reshape(-1).astype(np.int64)),
                 "border_ix": torch.from_numpy(ix.reshape(-1).astype(np.int64)),
                 "border_out": torch.tensor(lr_side * scale)}
