@@ -327,10 +327,13 @@ class _Run:
         sha = file_sha256(path)
         earlier = meta.get("training", {})
         # the run's origin and time are those of the phases that produced the file, plus this one's
-        self.init_info = {**(earlier.get("init") or {}),
-                          "continued": {"checkpoint": str(path), "sha256": sha,
-                                        "recipe": earlier.get("recipe_name"), "from_phase": self.opts.from_phase}}
+        start = dict(earlier.get("init") or {})
+        link = {"checkpoint": str(path), "sha256": sha, "recipe": earlier.get("recipe_name"),
+                "from_phase": self.opts.from_phase}
+        self.init_info = {**start, "continued": [*start.get("continued", []), link]}
         self.elapsed += float(earlier.get("wall_time_s", 0.0))
+        for note in earlier.get("deviations", []):
+            self._deviate(note)
         self._deviate(f"the phases before {self.opts.from_phase!r} were not rerun: it started from "
                       f"{path.name} (sha256 {sha[:12]}…, recipe {earlier.get('recipe_name')})")
 

@@ -93,7 +93,7 @@ def test_from_phase_continues_a_checkpoint_and_says_so(tiny_recipe: Callable, tm
         assert {r["phase"] for r in csv.DictReader(f)} == {"wide"}
     _, meta_first = load(first.checkpoint)
     _, meta = load(second.checkpoint)
-    cont = meta["training"]["init"]["continued"]
+    (cont,) = meta["training"]["init"]["continued"]
     assert cont["from_phase"] == "wide" and cont["recipe"] == recipe.name
     assert meta["training"]["wall_time_s"] > meta_first["training"]["wall_time_s"]
     assert any("were not rerun" in d for d in meta["training"]["deviations"])

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from sr_core.architectures import SPECS, build
 from sr_core.coords import Queries, home_index, make_coord
 from sr_core.methods.base import CropGeometry
 from sr_core.methods.diif import DIIF, SPEC, VERTICES, group_start, slice_layout, slice_length
@@ -285,3 +286,34 @@ def test_bfloat16_smoke(scale: float) -> None:
         half = model.to(torch.bfloat16)(lr.to(torch.bfloat16), q)
     assert half.dtype == torch.float32
     assert (half - ref).abs().max() < 5e-2
+
+
+def _curvature(model: torch.nn.Module, lr: Tensor, scale: int, first: int) -> float:
+    """|step 2 − mean of steps 1 and 3| over four output pixels ``first … first+3`` of one row."""
+    ix = torch.arange(first, first + 4)[None]
+    out = lr.shape[-1] * scale
+    q = Queries(torch.full_like(ix, out // 2 + scale // 3), ix, torch.tensor([out]), torch.tensor([out]))
+    with torch.no_grad():
+        d = model(lr, q)[0].diff(dim=0)
+    return float((d[1] - (d[0] + d[2]) / 2).abs().mean())
+
+
+def test_by_construction_diif_jumps_at_input_pixel_borders_and_liif_does_not() -> None:
+    """The cause of DIIF's grid at large zoom (docs/methods/diif.md): on the two sides of a
+    border a corner's coarse input differs (the slice's end points relative to it) and the fine
+    stage's x − v* jumps from +1 to −1, so with any weights the output jumps there by a fixed
+    amount however far one zooms, while inside a pixel the steps vanish. LIIF's local ensemble
+    gives zero weight to the codes that change at a border: no jump."""
+    lr = random_lr(6, 6)
+    liif_spec = next(s for s in SPECS if s.name == "liif")
+    torch.manual_seed(0)
+    models = {"diif": tiny_model(), "liif": build("liif", liif_spec.tiny).eval()}
+    for name, model in models.items():
+        scale = 1024
+        border = _curvature(model, lr, scale, 3 * scale - 2)  # pixels 2|3 straddle the border
+        inside = _curvature(model, lr, scale, 3 * scale + scale // 2)
+        if name == "diif":
+            assert border > 1e-3 and border > 100 * inside, (border, inside)
+            assert _curvature(model, lr, 64, 3 * 64 - 2) == pytest.approx(border, rel=0.05)  # not 1/s
+        else:
+            assert border < 1e-6 and inside < 1e-6, (border, inside)
