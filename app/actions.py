@@ -9,19 +9,43 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
 
+from app.exporter import Exporter
 from app.icons import icon
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
+from app.opener import Opener
+from app.scheduler import TileScheduler
+from app.view_model import ViewModel
+from sr_core.registry import OFFICIAL_IMPORTS
 
 Key = str | QKeySequence.StandardKey
 
 #: zoom factor of the zoom-in and zoom-out actions
 ZOOM_STEP = 2 ** 0.5
+
+
+class Commands(Protocol):
+    """What the actions run: the window's commands and the parts they reach."""
+
+    opener: Opener
+    exporter: Exporter
+    view: ViewModel
+    scheduler: TileScheduler
+
+    def pan_key(self, dx: int, dy: int) -> None: ...
+    def set_panel_count(self, count: int) -> None: ...
+    def set_wipe(self, on: bool) -> None: ...
+    def swap_wipe(self) -> None: ...
+    def set_heatmap(self, on: bool) -> None: ...
+    def toggle_full_screen(self) -> None: ...
+    def choose_settings(self) -> None: ...
+    def choose_weights(self) -> None: ...
+    def show_shortcuts(self) -> None: ...
+    def show_about(self) -> None: ...
+    def close(self) -> bool: ...
 #: panel counts offered (0: every method)
 LAYOUT_CHOICES = (1, 2, 3, 4, 6, 0)
 SEPARATOR = "-"
@@ -33,14 +57,14 @@ class ActionSpec:
 
     key: str
     text: str
-    run: Callable[[MainWindow, bool], object]
+    run: Callable[[Commands, bool], object]
     shortcuts: tuple[Key, ...] = ()
     icon: str | None = None
     tip: str | None = None
     checkable: bool = False
 
 
-def _pan(dx: int, dy: int) -> Callable[[MainWindow, bool], object]:
+def _pan(dx: int, dy: int) -> Callable[[Commands, bool], object]:
     return lambda w, _: w.pan_key(dx, dy)
 
 
@@ -90,7 +114,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("settings", "&Settings…", lambda w, _: w.choose_settings(),
                (QKeySequence.StandardKey.Preferences, "Ctrl+,"), "mdi6.cog-outline"),
     ActionSpec("import", "&Import weights…", lambda w, _: w.choose_weights(), (), "mdi6.file-import-outline",
-               "Import official LIIF / LTE / CLIT weights (.pth)"),
+               f"Import official {OFFICIAL_IMPORTS} weights (.pth)"),
     ActionSpec("shortcuts", "&Keyboard shortcuts", lambda w, _: w.show_shortcuts(), ("Ctrl+/", "?"),
                "mdi6.keyboard-outline"),
     ActionSpec("about", "&About ZoomSR and its methods", lambda w, _: w.show_about(), ("F1",),
@@ -113,8 +137,9 @@ TOOLBAR: tuple[str, ...] = (
 )
 
 
-def make_action(window: MainWindow, spec: ActionSpec) -> QAction:
-    """The QAction of ``spec``, added to ``window`` (so that its keys work everywhere in it)."""
+def make_action(window: QWidget, target: Commands, spec: ActionSpec) -> QAction:
+    """The QAction of ``spec`` on ``target``, added to ``window`` (so that its keys work
+    everywhere in it)."""
     action = QAction(spec.text, window)
     if spec.icon:
         action.setIcon(icon(spec.icon))
@@ -122,6 +147,6 @@ def make_action(window: MainWindow, spec: ActionSpec) -> QAction:
         action.setShortcuts([QKeySequence(s) for s in spec.shortcuts])
     action.setToolTip(spec.tip or spec.text.replace("&", "").rstrip("…"))
     action.setCheckable(spec.checkable)
-    action.triggered.connect(lambda checked=False: spec.run(window, checked))
+    action.triggered.connect(lambda checked=False: spec.run(target, checked))
     window.addAction(action)
     return action

@@ -3,27 +3,45 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QProgressDialog
+from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
+from app.document import Document
 from app.export_plan import ExportError, region_export, view_export
 from app.jobs import ExportItem
 from app.layers import Kind
-from app.method_provider import display_name
+from app.message_bar import MessageBar
+from app.method_provider import MethodProvider, display_name
+from app.panel import PanelWidget
+from app.scheduler import TileScheduler
+from app.view_model import ViewModel
 from sr_core.outputs import OutputError, check_output_file
 
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
+
+class ExporterHost(Protocol):
+    """What the exporter needs of the window: the view, its panels and document, the methods'
+    provider and states, and where to say what happened."""
+
+    view: ViewModel
+    panels: list[PanelWidget]
+    provider: MethodProvider
+    scheduler: TileScheduler
+    messages: MessageBar
+
+    @property
+    def doc(self) -> Document | None: ...
 
 
 class Exporter:
     """Exports ``window``'s panels; the model worker renders and writes the files."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: ExporterHost, parent: QWidget) -> None:
         self.window = window
+        #: the dialogs' parent
+        self.parent = parent
         self.progress: QProgressDialog | None = None
         scheduler = window.scheduler
         scheduler.exportProgress.connect(self._on_progress)
@@ -38,7 +56,7 @@ class Exporter:
         labels = [" | ".join(display_name(window.provider, m) for m in p.canvas.methods) for p in window.panels]
         x0, y0, x1, y1 = state.visible_rect(window.panels[0].canvas.viewport())
         default = Path(doc.path or Path.home() / doc.name).with_name(f"{Path(doc.name).stem}-zoomsr.png")
-        dialog = ExportDialog(labels, 0, doc.size, (x0, y0, x1 - x0, y1 - y0), state.zoom, str(default), window)
+        dialog = ExportDialog(labels, 0, doc.size, (x0, y0, x1 - x0, y1 - y0), state.zoom, str(default), self.parent)
         if dialog.exec():
             try:
                 items = self.export_items(dialog.request())
@@ -79,7 +97,7 @@ class Exporter:
 
     def start_export(self, items: list[ExportItem]) -> None:
         """Render and write the PNGs in the background with a cancellable progress dialog."""
-        dialog = QProgressDialog("Exporting…", "Cancel", 0, 1000, self.window)
+        dialog = QProgressDialog("Exporting…", "Cancel", 0, 1000, self.parent)
         dialog.setWindowTitle("Export")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)

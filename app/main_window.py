@@ -72,8 +72,8 @@ class MainWindow(QMainWindow):
         self.context = CanvasContext(self.view, self.scheduler, self.provider, heatmap=self.settings.heatmap)
         #: one thread for decoding images and importing weights
         self.loader = Background(threads=1)
-        self.opener = Opener(self)
-        self.exporter = Exporter(self)
+        self.opener = Opener(self, self)
+        self.exporter = Exporter(self, self)
         known = [*self.provider.names(), GROUND_TRUTH]
         self.methods = [m for m in self.settings.panels if m in known] or [BICUBIC]
         self.wipe = False
@@ -98,7 +98,7 @@ class MainWindow(QMainWindow):
     # --- building ---------------------------------------------------------------------------
 
     def _build_ui(self) -> None:
-        self.act: dict[str, QAction] = {spec.key: make_action(self, spec) for spec in ACTIONS}
+        self.act: dict[str, QAction] = {spec.key: make_action(self, self, spec) for spec in ACTIONS}
         self.act["keep view"].setChecked(self.settings.keep_view)
         self.act["swap"].setEnabled(False)
         self.act["heatmap"].setChecked(self.context.heatmap)

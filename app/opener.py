@@ -4,42 +4,66 @@ next / previous in the folder. Images are decoded off the GUI thread, then shown
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QStatusBar, QWidget
 
+from app.background import Background
 from app.document import Document, open_document, open_ground_truth
 from app.image_folder import IMAGE_FILTER, neighbour
+from app.message_bar import MessageBar
 from app.preview_image import PreviewImage, build_preview
+from app.settings import Settings
 from sr_core.imaging import ImageLoadError
 from sr_core.logs import unexpected
 
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
+
+class OpenerHost(Protocol):
+    """What the opener needs of the window: its settings, status line, messages, decoding thread
+    and the document it shows."""
+
+    settings: Settings
+    persist: bool
+    loader: Background
+    messages: MessageBar
+    act: dict[str, QAction]
+
+    @property
+    def doc(self) -> Document | None: ...
+
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802 (Qt's name)
+
+    def show_document(self, doc: Document, preview: PreviewImage) -> None: ...
+
+    def save_settings(self) -> None: ...
 
 
 class Opener:
     """Opens images for ``window`` and keeps its recent files."""
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: OpenerHost, parent: QWidget) -> None:
         self.window = window
+        #: the dialogs' parent
+        self.parent = parent
         #: an image is being decoded
         self.loading = False
         #: the image that next / previous count from when it is not the document (it failed to open)
         self._browse_from: str | None = None
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open image", self._start_dir(), IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open image", self._start_dir(), IMAGE_FILTER)
         if path:
             self.open_path(path)
 
     def choose_ground_truth(self) -> None:
         window = self.window
-        path, _ = QFileDialog.getOpenFileName(window, "Open ground-truth reference", self._start_dir(), IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.parent, "Open ground-truth reference", self._start_dir(),
+                                              IMAGE_FILTER)
         if not path:
             return
         factor, ok = QInputDialog.getInt(
-            window, "Compare with ground truth", "Downscaling factor: the input becomes the reference "
+            self.parent, "Compare with ground truth", "Downscaling factor: the input becomes the reference "
             "downscaled by this factor (MATLAB bicubic),\nand every panel is measured against the "
             "reference.", window.settings.gt_factor, 2, 16)
         if ok:
