@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QPinchGesture, QWidget
 from app import theme
 from app.document import Document
 from app.heatmap import ERROR_RANGE, legend_rgba
+from app.jobs import MetricsKey
 from app.layers import Kind, Layer, LayerTiles
 from app.method_provider import GROUND_TRUTH, HOW_TO_GET_WEIGHTS, MethodProvider, display_name
 from app.pixel_readout import PixelReadout, read_pixel
@@ -303,7 +304,7 @@ class PanelCanvas(QWidget):
             frame.backdrop = (self._compose(last, layer.viewport), last.placement)
         elif last is not None:
             frame.backdrop = last.backdrop
-        has = self.context.scheduler.has_tile
+        has = self.context.scheduler.cache.__contains__
         if frame.backdrop is not None and (all(has(k) for k in tiles.fine)
                                            or (tiles.base and all(has(k) for k in tiles.base))):
             frame.backdrop = None  # nothing of it shows any more
@@ -331,7 +332,7 @@ class PanelCanvas(QWidget):
             p.setOpacity(1.0)
         if kind is Kind.BLOCKED:
             return set()
-        if all(self.context.scheduler.has_tile(k) for k in tiles.fine):
+        if all(k in self.context.scheduler.cache for k in tiles.fine):
             return self._draw_tiles(p, place, tiles.fine)  # final: nothing below shows through
         if frame.backdrop is not None:  # the old frame only where bicubic has not arrived yet
             self._draw_backdrop(p, place, *frame.backdrop)
@@ -346,7 +347,7 @@ class PanelCanvas(QWidget):
     def _draw_tiles(self, p: QPainter, place: Placement, keys: list[TileKey]) -> set[TileKey]:
         drawn = set()
         for key in keys:
-            tile = self.context.scheduler.tile(key)
+            tile = self.context.scheduler.cache.get(key)
             if tile is not None:
                 p.drawImage(self._target(place, *key.image_rect(place.image, tile.part)), tile.image)
                 drawn.add(key)
@@ -360,7 +361,7 @@ class PanelCanvas(QWidget):
     def _draw_heatmap(self, p: QPainter, tiles: LayerTiles) -> set[TileKey]:
         drawn = set()
         for key in tiles.truth:
-            heat = self.context.scheduler.heatmap(key)
+            heat = self.context.scheduler.truth.heatmap(key, self.context.scheduler.cache)
             if heat is not None:
                 p.drawImage(self._target(tiles.placement, *key.image_rect(tiles.placement.image)), heat)
                 drawn.add(key)
@@ -397,7 +398,9 @@ class PanelCanvas(QWidget):
             f"view   PSNR {region.psnr:6.2f} dB   SSIM {_ssim(region.ssim)}"
         whole = sched.whole_metrics(layer.method)
         if whole is None:
-            image = f"image  computing… {sched.whole_progress(layer.method):.0%}"
+            doc = sched.doc
+            progress = sched.refinement.fraction(MetricsKey.of(layer.method, doc)) if doc is not None else 0.0
+            image = f"image  computing… {progress:.0%}"
         elif whole.error:
             image = "image  failed (see the message)"
         else:
@@ -446,7 +449,7 @@ class PanelCanvas(QWidget):
     def _draw_card(self, p: QPainter, area: QRectF, method: str, message: str) -> None:
         """The explanation shown instead of a method that cannot run."""
         sched = self.context.scheduler
-        error = sched.method_error(method)
+        error = sched.methods.method_errors.get(method)
         title = display_name(self.context.provider, method)
         if error:
             subtitle, body, icon = "Could not be loaded", error, "mdi6.alert-circle-outline"

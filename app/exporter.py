@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
@@ -16,6 +16,7 @@ from app.layers import Kind
 from app.message_bar import MessageBar
 from app.method_provider import MethodProvider, display_name
 from app.panel import PanelWidget
+from app.render_worker import RenderWorker
 from app.scheduler import TileScheduler
 from app.view_model import ViewModel
 from sr_core.outputs import OutputError, check_output_file
@@ -35,18 +36,18 @@ class ExporterHost(Protocol):
     def doc(self) -> Document | None: ...
 
 
-class Exporter:
-    """Exports ``window``'s panels; the model worker renders and writes the files."""
+class Exporter(QObject):
+    """Exports ``window``'s panels; the model worker renders and writes the files and reports
+    here (a QObject of the GUI thread, so that its reports arrive there)."""
 
     def __init__(self, window: ExporterHost, parent: QWidget) -> None:
+        super().__init__(parent)
         self.window = window
         #: the dialogs' parent
-        self.parent = parent
+        self.dialog_parent = parent
         self.progress: QProgressDialog | None = None
-        scheduler = window.scheduler
-        scheduler.exportProgress.connect(self._on_progress)
-        scheduler.exportFinished.connect(self._on_finished)
-        scheduler.exportFailed.connect(self._on_failed)
+        #: the model worker writing the current export (it reports to this exporter directly)
+        self._worker: RenderWorker | None = None
 
     def choose_export(self) -> None:
         window = self.window
@@ -56,7 +57,8 @@ class Exporter:
         labels = [" | ".join(display_name(window.provider, m) for m in p.canvas.methods) for p in window.panels]
         x0, y0, x1, y1 = state.visible_rect(window.panels[0].canvas.viewport())
         default = Path(doc.path or Path.home() / doc.name).with_name(f"{Path(doc.name).stem}-zoomsr.png")
-        dialog = ExportDialog(labels, 0, doc.size, (x0, y0, x1 - x0, y1 - y0), state.zoom, str(default), self.parent)
+        dialog = ExportDialog(labels, 0, doc.size, (x0, y0, x1 - x0, y1 - y0), state.zoom, str(default),
+                              self.dialog_parent)
         if dialog.exec():
             try:
                 items = self.export_items(dialog.request())
@@ -88,7 +90,7 @@ class Exporter:
         return items
 
     def _exportable(self, methods: list[str]) -> list[str]:
-        ok = [m for m in methods if self.window.scheduler.kind(m) is not Kind.BLOCKED]
+        ok = [m for m in methods if self.window.scheduler.methods.kind(m) is not Kind.BLOCKED]
         if len(ok) < len(methods):
             self.window.messages.show_message("warning", "Methods without trained weights are not exported.")
         if not ok:
@@ -97,21 +99,31 @@ class Exporter:
 
     def start_export(self, items: list[ExportItem]) -> None:
         """Render and write the PNGs in the background with a cancellable progress dialog."""
-        dialog = QProgressDialog("Exporting…", "Cancel", 0, 1000, self.parent)
+        dialog = QProgressDialog("Exporting…", "Cancel", 0, 1000, self.dialog_parent)
         dialog.setWindowTitle("Export")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)
-        dialog.canceled.connect(self.window.scheduler.cancel_export)
+        worker = self._worker = self.window.scheduler.model
+        worker.exportProgress.connect(self._on_progress)
+        worker.exportFinished.connect(self._on_finished)
+        worker.exportFailed.connect(self._on_failed)
+        # a direct call (the worker object lives in its busy thread): the export sees the flag at once
+        dialog.canceled.connect(lambda: worker.cancel_export())
         self.progress = dialog
-        self.window.scheduler.export(items)
+        worker.export(items)  # before the worker's next tile
 
     def _on_progress(self, done: int, total: int) -> None:
         if self.progress is not None:
             self.progress.setValue(round(1000 * done / max(1, total)))
 
     def _close_dialog(self) -> None:
+        if self._worker is not None:
+            self._worker.exportProgress.disconnect(self._on_progress)
+            self._worker.exportFinished.disconnect(self._on_finished)
+            self._worker.exportFailed.disconnect(self._on_failed)
+            self._worker = None
         if self.progress is not None:
             self.progress.canceled.disconnect()
             self.progress.close()

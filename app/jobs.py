@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.document import GroundTruth
+from app.document import Document, GroundTruth
 from app.tiles import TileKey
-from sr_core.geometry import Rect
+from sr_core.geometry import Rect, Size
 from sr_core.render import SourceImage
 
 
@@ -33,6 +33,21 @@ class TileJob:
 
 
 @dataclass(frozen=True)
+class MetricsKey:
+    """The progress key of a whole-image metrics job: ``method`` on image ``image`` at the
+    ground truth's ``grid``."""
+
+    method: str
+    image: int
+    grid: Size
+
+    @classmethod
+    def of(cls, method: str, doc: Document) -> MetricsKey | None:
+        """The key of ``method``'s metrics on ``doc`` (None without a ground truth)."""
+        return None if doc.gt is None else cls(method, doc.source.key, doc.gt.grid)
+
+
+@dataclass(frozen=True)
 class MetricsJob:
     """PSNR/SSIM of a whole-image render at the ground-truth scale, resumable tile by tile."""
 
@@ -45,8 +60,8 @@ class MetricsJob:
     background = True
 
     @property
-    def key(self) -> tuple:
-        return "metrics", self.method, self.source.key, self.gt.grid
+    def key(self) -> MetricsKey:
+        return MetricsKey(self.method, self.source.key, self.gt.grid)
 
 
 Job = TileJob | MetricsJob

@@ -251,7 +251,7 @@ class MainWindow(QMainWindow):
         if count == 0:
             self.set_panels(self._all_methods())
             return
-        runnable = [m for m in self._all_methods() if self.scheduler.method_status(m)[0]]
+        runnable = [m for m in self._all_methods() if self.scheduler.methods.available(m)[0]]
         if GROUND_TRUTH in runnable:
             runnable.insert(0, runnable.pop(runnable.index(GROUND_TRUTH)))
         extra = [m for m in runnable if m not in self.methods]
@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self.messages.show_message("info", f"{display_name(self.provider, method)} weights installed "
                                            f"({out}).")
-        self.scheduler.refresh_methods()
+        self.scheduler.retry(reread_weights=True)
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions(), self).exec()

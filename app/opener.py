@@ -45,25 +45,25 @@ class Opener:
     def __init__(self, window: OpenerHost, parent: QWidget) -> None:
         self.window = window
         #: the dialogs' parent
-        self.parent = parent
+        self.dialog_parent = parent
         #: an image is being decoded
         self.loading = False
         #: the image that next / previous count from when it is not the document (it failed to open)
         self._browse_from: str | None = None
 
     def choose_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Open image", self._start_dir(), IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open image", self._start_dir(), IMAGE_FILTER)
         if path:
             self.open_path(path)
 
     def choose_ground_truth(self) -> None:
         window = self.window
-        path, _ = QFileDialog.getOpenFileName(self.parent, "Open ground-truth reference", self._start_dir(),
+        path, _ = QFileDialog.getOpenFileName(self.dialog_parent, "Open ground-truth reference", self._start_dir(),
                                               IMAGE_FILTER)
         if not path:
             return
         factor, ok = QInputDialog.getInt(
-            self.parent, "Compare with ground truth", "Downscaling factor: the input becomes the reference "
+            self.dialog_parent, "Compare with ground truth", "Downscaling factor: the input becomes the reference "
             "downscaled by this factor (MATLAB bicubic),\nand every panel is measured against the "
             "reference.", window.settings.gt_factor, 2, 16)
         if ok:

@@ -93,7 +93,7 @@ class PanelWidget(QFrame):
         if sched.doc is not None and sched.doc.gt is not None:
             names.append(GROUND_TRUTH)
         for name in names:
-            available, reason = sched.method_status(name)
+            available, reason = sched.methods.available(name)
             label = display_name(self.context.provider, name)
             if not available and name != GROUND_TRUTH:
                 label += "   — no weights"
@@ -126,10 +126,10 @@ class PanelWidget(QFrame):
         """Update the header texts from the view and the scheduler."""
         sched = self.context.scheduler
         for button, method in zip(self.buttons, self.canvas.methods):
-            kind = sched.kind(method)
+            kind = sched.methods.kind(method)
             button.setText(f"{display_name(self.context.provider, method)}  ▾")
             button.setIcon(QIcon() if kind is not Kind.BLOCKED else _lock_icon())
-            weights = sched.weights(method) if kind is Kind.MODEL else None
+            weights = sched.methods.weights(method) if kind is Kind.MODEL else None
             button.setToolTip(tooltip(self._about(method) + (f"\nWeights: {weights.provenance}" if weights else "")))
         state = self.context.view.state
         statuses = [sched.status(layer) for layer in self.canvas.layers()]
@@ -137,8 +137,9 @@ class PanelWidget(QFrame):
         parts = []
         if state is not None:
             parts.append(format_zoom(state.zoom))
-            models = [m for m in self.canvas.methods if sched.kind(m) is Kind.MODEL]
-            parts.append(" | ".join(dict.fromkeys(WEIGHT_TAGS.get(sched.weights(m).source, "?") for m in models)))
+            models = [m for m in self.canvas.methods if sched.methods.kind(m) is Kind.MODEL]
+            tags = (WEIGHT_TAGS.get(sched.methods.weights(m).source, "?") for m in models)
+            parts.append(" | ".join(dict.fromkeys(tags)))
             tiles = sched.layer_tiles(self.canvas.layers()[0])
             if tiles is not None and not tiles.placement.upscaling:
                 parts.append("below ×1 all methods are alike")

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from app.jobs import MetricsKey
 from app.layers import Kind, LayerTiles
 from app.render_plan import RenderPlan
 from app.tiles import TileKey
@@ -41,8 +42,8 @@ class Refinement:
     when the layer's final tiles are all there. ``final(key)``: the tile is there, or failed."""
 
     def __init__(self) -> None:
-        #: job key → fraction done (tiles, and the whole-image metrics under tuple keys)
-        self.progress: dict[object, float] = {}
+        #: job key → fraction done (tiles, and the whole-image metrics under ``MetricsKey``)
+        self._progress: dict[TileKey | MetricsKey, float] = {}
         #: layer → (start, output grid) of the refinement under way
         self._start: dict[tuple[int, str], tuple[float, Size]] = {}
         #: layer → (seconds, output grid) of its last complete refinement
@@ -52,9 +53,21 @@ class Refinement:
         self._start.clear()
         self._seconds.clear()
 
+    def set_progress(self, key: TileKey | MetricsKey, done: int, total: int) -> None:
+        """A job in flight reports ``done`` of ``total`` steps."""
+        self._progress[key] = done / total if total else 0.0
+
+    def finished(self, key: TileKey | MetricsKey | None) -> None:
+        """The job is done (or failed): its result counts from now on."""
+        self._progress.pop(key, None)
+
+    def fraction(self, key: TileKey | MetricsKey | None) -> float:
+        """How far a job in flight has come (0 when it is not)."""
+        return self._progress.get(key, 0.0)
+
     def keep_progress(self, shown: frozenset[TileKey]) -> None:
         """Forget the progress of tiles no longer shown (the metrics' stays)."""
-        self.progress = {k: v for k, v in self.progress.items() if k in shown or isinstance(k, tuple)}
+        self._progress = {k: v for k, v in self._progress.items() if k in shown or isinstance(k, MetricsKey)}
 
     def start(self, plan: RenderPlan, final: Callable[[TileKey], bool]) -> None:
         """Start the clock of each layer that a new zoom left with tiles to render."""
@@ -83,7 +96,7 @@ class Refinement:
         messages = {errors[k] for k in fine if k in errors}
         parts = {k: tiles.need.get(k, k.rect) for k in fine} if tiles is not None else {}
         total = sum(r.height * r.width for r in parts.values())
-        done = sum(r.height * r.width * (1.0 if final(k) else self.progress.get(k, 0.0)) for k, r in parts.items())
+        done = sum(r.height * r.width * (1.0 if final(k) else self.fraction(k)) for k, r in parts.items())
         fraction = min(done / total if total else 1.0, 1.0)
         grid = (tiles.placement.out_h, tiles.placement.out_w) if tiles is not None else None
         last = self._seconds.get(layer_id)

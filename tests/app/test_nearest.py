@@ -20,6 +20,6 @@ def test_nearest_is_offered_in_the_panel_menu_and_renders(qtbot, make_window, im
     window.view.zoom_to(8.0)
     settle(qtbot, window)
     window.grab()
-    assert window.scheduler.kind("nearest") is Kind.MODEL
+    assert window.scheduler.methods.kind("nearest") is Kind.MODEL
     painted = {(k.method, k.out_h, k.out_w) for k in window.panels[1].canvas.painted}
     assert ("nearest", 8 * 48, 8 * 64) in painted

@@ -158,7 +158,7 @@ def test_a_layers_status_counts_pixels_and_its_clock_runs_from_a_new_zoom_until_
     status = refinement.status(layer.id, Kind.MODEL, tiles, there.__contains__, {}, None)
     assert status.refining and status.fraction == 0 and status.total == len(tiles.fine)
     first = tiles.fine[0]
-    refinement.progress[first] = 0.5
+    refinement.set_progress(first, 1, 2)
     area = sum(r.height * r.width for r in (tiles.need.get(k, k.rect) for k in tiles.fine))
     part = tiles.need.get(first, first.rect)
     half = refinement.status(layer.id, Kind.MODEL, tiles, there.__contains__, {}, None)
