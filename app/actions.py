@@ -11,14 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QSizePolicy, QToolButton, QWidget
 
 from app.exporter import Exporter
 from app.icons import icon
 from app.opener import Opener
 from app.scheduler import TileScheduler
 from app.view_model import ViewModel
+from app.weights_import import WeightsImporter
 from sr_core.registry import OFFICIAL_IMPORTS
 
 Key = str | QKeySequence.StandardKey
@@ -34,6 +36,7 @@ class Commands(Protocol):
     exporter: Exporter
     view: ViewModel
     scheduler: TileScheduler
+    weights: WeightsImporter
 
     def pan_key(self, dx: int, dy: int) -> None: ...
     def set_panel_count(self, count: int) -> None: ...
@@ -42,7 +45,6 @@ class Commands(Protocol):
     def set_heatmap(self, on: bool) -> None: ...
     def toggle_full_screen(self) -> None: ...
     def choose_settings(self) -> None: ...
-    def choose_weights(self) -> None: ...
     def show_shortcuts(self) -> None: ...
     def show_about(self) -> None: ...
     def close(self) -> bool: ...
@@ -113,7 +115,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
                (QKeySequence.StandardKey.FullScreen, "F11")),
     ActionSpec("settings", "&Settings…", lambda w, _: w.choose_settings(),
                (QKeySequence.StandardKey.Preferences, "Ctrl+,"), "mdi6.cog-outline"),
-    ActionSpec("import", "&Import weights…", lambda w, _: w.choose_weights(), (), "mdi6.file-import-outline",
+    ActionSpec("import", "&Import weights…", lambda w, _: w.weights.choose(), (), "mdi6.file-import-outline",
                f"Import official {OFFICIAL_IMPORTS} weights (.pth)"),
     ActionSpec("shortcuts", "&Keyboard shortcuts", lambda w, _: w.show_shortcuts(), ("Ctrl+/", "?"),
                "mdi6.keyboard-outline"),
@@ -150,3 +152,46 @@ def make_action(window: QWidget, target: Commands, spec: ActionSpec) -> QAction:
     action.triggered.connect(lambda checked=False: spec.run(target, checked))
     window.addAction(action)
     return action
+
+
+def install_menus(window: QMainWindow, act: dict[str, QAction], submenus: dict[str, QMenu],
+                  tool_widgets: dict[str, QWidget]) -> None:
+    """The menu bar (``MENUS``) and the toolbar (``TOOLBAR``) of ``window``; ``submenus`` and
+    ``tool_widgets`` fill the entries that are not actions."""
+    for title, entries in MENUS.items():
+        menu = window.menuBar().addMenu(title)
+        for entry in entries:
+            if entry == SEPARATOR:
+                menu.addSeparator()
+            elif entry in submenus:
+                menu.addMenu(submenus[entry])
+            else:
+                menu.addAction(act[entry])
+    bar = window.addToolBar("Main")
+    bar.setObjectName("main-toolbar")
+    bar.setMovable(False)
+    bar.setIconSize(QSize(20, 20))
+    for entry in TOOLBAR:
+        if entry == SEPARATOR:
+            bar.addSeparator()
+        elif entry in tool_widgets:
+            bar.addWidget(tool_widgets[entry])
+        else:
+            bar.addAction(act[entry])
+
+
+def spacer(parent: QWidget) -> QWidget:
+    """A toolbar entry that pushes the ones after it to the right."""
+    widget = QWidget(parent)
+    widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return widget
+
+
+def menu_button(parent: QWidget, menu: QMenu, icon_name: str, tip: str) -> QToolButton:
+    """A toolbar button that opens ``menu``."""
+    button = QToolButton(parent)
+    button.setIcon(icon(icon_name))
+    button.setToolTip(tip)
+    button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    button.setMenu(menu)
+    return button

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
-    QFileDialog,
     QGridLayout,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
-    QSizePolicy,
-    QToolBar,
-    QToolButton,
     QWidget,
 )
 
-from app.actions import ACTIONS, LAYOUT_CHOICES, MENUS, SEPARATOR, TOOLBAR, make_action
+from app.actions import ACTIONS, LAYOUT_CHOICES, install_menus, make_action, menu_button, spacer
 from app.background import Background
 from app.canvas import CanvasContext
 from app.dialogs.about_dialog import AboutDialog
@@ -33,21 +27,20 @@ from app.exporter import Exporter
 from app.icons import app_icon, icon
 from app.image_folder import position
 from app.message_bar import MessageBar
-from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider, RegistryProvider, display_name
+from app.method_provider import GROUND_TRUTH, MethodProvider, RegistryProvider, display_name
 from app.opener import Opener
 from app.panel import HEADER_HEIGHT, PanelWidget, progress_text
+from app.panel_layout import PanelLayout
 from app.pixel_readout import format_readout
 from app.preview_image import PreviewImage
 from app.scheduler import TileScheduler
 from app.settings import AUTO_DEVICE, Settings
 from app.view_model import ViewModel
+from app.weights_import import WeightsImporter
 from app.window_geometry import restore_geometry, save_geometry
 from app.zoom_text import FIT, format_zoom, parse_zoom
 from sr_core.devices import device_label
-from sr_core.registry import install_official
 
-#: rows × columns of the panel grid for each panel count
-GRID = {1: (1, 1), 2: (1, 2), 3: (1, 3), 4: (2, 2), 5: (2, 3), 6: (2, 3), 7: (2, 4), 8: (2, 4), 9: (3, 3)}
 ZOOM_PRESETS = ("Fit", "1×", "2×", "4×", "8×", "16×", "32×", "64×")
 #: arrow keys move the view by this fraction of a panel
 PAN_FRACTION = 0.125
@@ -69,14 +62,16 @@ class MainWindow(QMainWindow):
         restore_geometry(self, self.settings)
         self.view = ViewModel(self)
         self.scheduler = TileScheduler(self.provider, self.settings, self.view, self)
-        self.context = CanvasContext(self.view, self.scheduler, self.provider, heatmap=self.settings.heatmap)
+        known = [*self.provider.names(), GROUND_TRUTH]
+        #: the methods the panels show (one owner: the canvases read it through the context)
+        self.panel_layout = PanelLayout([m for m in self.settings.panels if m in known])
+        self.context = CanvasContext(self.view, self.scheduler, self.provider, self.panel_layout,
+                                     heatmap=self.settings.heatmap)
         #: one thread for decoding images and importing weights
         self.loader = Background(threads=1)
         self.opener = Opener(self, self)
         self.exporter = Exporter(self, self)
-        known = [*self.provider.names(), GROUND_TRUTH]
-        self.methods = [m for m in self.settings.panels if m in known] or [BICUBIC]
-        self.wipe = False
+        self.weights = WeightsImporter(self, self)
         self.panels: list[PanelWidget] = []
         self._pending_view: tuple[float | None, tuple[float, float] | None] | None = None
         self._build_ui()
@@ -113,27 +108,11 @@ class MainWindow(QMainWindow):
         self.layout_menu = QMenu("&Panels", self)
         self.layout_menu.setIcon(icon("mdi6.view-grid-outline"))
         self.layout_menu.addActions(list(self.layout_actions.values()))
-        for title, entries in MENUS.items():
-            menu = self.menuBar().addMenu(title)
-            for entry in entries:
-                if entry == SEPARATOR:
-                    menu.addSeparator()
-                elif entry in ("recent", "panels"):
-                    menu.addMenu(self.recent_menu if entry == "recent" else self.layout_menu)
-                else:
-                    menu.addAction(self.act[entry])
-        bar = self.addToolBar("Main")
-        bar.setObjectName("main-toolbar")
-        bar.setMovable(False)
-        bar.setIconSize(QSize(20, 20))
         self.zoom_box = self._zoom_box()
-        for entry in TOOLBAR:
-            if entry == SEPARATOR:
-                bar.addSeparator()
-            elif entry in ("panels", "zoom box", "spacer"):
-                self._add_tool_widget(bar, entry)
-            else:
-                bar.addAction(self.act[entry])
+        install_menus(self, self.act, {"recent": self.recent_menu, "panels": self.layout_menu}, {
+            "zoom box": self.zoom_box, "spacer": spacer(self),
+            "panels": menu_button(self, self.layout_menu, "mdi6.view-grid-outline",
+                                  "Number of panels (Ctrl+1 … Ctrl+6, Ctrl+A for all methods)")})
 
         self.grid_host = QWidget(self)
         self.grid = QGridLayout(self.grid_host)
@@ -164,22 +143,6 @@ class MainWindow(QMainWindow):
         box.textActivated.connect(self.apply_zoom_text)
         return box
 
-    def _add_tool_widget(self, bar: QToolBar, entry: str) -> None:
-        """The toolbar's panel-count button, zoom box or spacer."""
-        if entry == "zoom box":
-            bar.addWidget(self.zoom_box)
-        elif entry == "spacer":
-            spacer = QWidget(self)
-            spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-            bar.addWidget(spacer)
-        else:
-            button = QToolButton(self)
-            button.setIcon(icon("mdi6.view-grid-outline"))
-            button.setToolTip("Number of panels (Ctrl+1 … Ctrl+6, Ctrl+A for all methods)")
-            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-            button.setMenu(self.layout_menu)
-            bar.addWidget(button)
-
     # --- documents --------------------------------------------------------------------------
 
     @property
@@ -208,8 +171,7 @@ class MainWindow(QMainWindow):
             if centre is not None:
                 self.view.centre_on(*centre)
         self.act["heatmap"].setEnabled(doc.gt is not None)
-        if doc.gt is None and GROUND_TRUTH in self.methods:
-            self.methods = [m for m in self.methods if m != GROUND_TRUTH] or [BICUBIC]
+        if doc.gt is None and self.panel_layout.drop(GROUND_TRUTH):
             self._rebuild_panels()
         else:
             self._on_layers()
@@ -238,8 +200,7 @@ class MainWindow(QMainWindow):
 
     def set_panels(self, methods: list[str]) -> None:
         """Show these methods, one panel each (leaves wipe mode)."""
-        self.methods = list(methods) or [BICUBIC]
-        self.wipe = False
+        self.panel_layout.show(methods)
         self.act["wipe"].setChecked(False)
         self.act["swap"].setEnabled(False)
         self._rebuild_panels()
@@ -252,28 +213,21 @@ class MainWindow(QMainWindow):
             self.set_panels(self._all_methods())
             return
         runnable = [m for m in self._all_methods() if self.scheduler.methods.available(m)[0]]
-        if GROUND_TRUTH in runnable:
-            runnable.insert(0, runnable.pop(runnable.index(GROUND_TRUTH)))
-        extra = [m for m in runnable if m not in self.methods]
-        self.set_panels((self.methods + extra)[:count])
+        self.set_panels(self.panel_layout.with_count(count, runnable))
 
     def set_wipe(self, on: bool) -> None:
         """One panel with a divider between the first two methods."""
-        self.wipe = bool(on)
-        self.act["wipe"].setChecked(self.wipe)
-        self.act["swap"].setEnabled(self.wipe)
-        if self.wipe and len(self.methods) < 2:
-            self.methods += [m for m in self._all_methods() if m not in self.methods][:1]
+        self.panel_layout.set_wipe(on, self._all_methods())
+        self.act["wipe"].setChecked(self.panel_layout.wipe)
+        self.act["swap"].setEnabled(self.panel_layout.wipe)
         self._rebuild_panels()
 
     def swap_wipe(self) -> None:
         """Exchange the wipe's left and right methods; the divider stays where it is."""
-        if not self.wipe or not self.panels:
+        if not self.panel_layout.wipe or not self.panels:
             return
-        self.methods[0], self.methods[1] = self.methods[1], self.methods[0]
-        panel = self.panels[0]
-        panel.canvas.methods[:] = self.methods[:2]
-        panel.refresh()
+        self.panel_layout.swap()
+        self.panels[0].refresh()
         self._on_layers()
 
     def set_heatmap(self, on: bool) -> None:
@@ -286,11 +240,10 @@ class MainWindow(QMainWindow):
         for panel in self.panels:
             self.grid.removeWidget(panel)
             panel.deleteLater()
-        groups = [self.methods[:2]] if self.wipe else [[m] for m in self.methods]
-        rows, cols = GRID.get(len(groups), (3, -(-len(groups) // 3)))
+        rows, cols = self.panel_layout.grid()
         self.panels = []
-        for index, methods in enumerate(groups):
-            panel = PanelWidget(index, self.context, methods, self.grid_host)
+        for index in range(len(self.panel_layout.groups())):
+            panel = PanelWidget(index, self.context, self.grid_host)
             panel.methodChosen.connect(self._on_method_chosen)
             panel.swapRequested.connect(self.swap_wipe)
             panel.canvas.viewportChanged.connect(self._on_viewports)
@@ -302,19 +255,15 @@ class MainWindow(QMainWindow):
             self.grid.setRowStretch(r, 1 if r < rows else 0)
         for c in range(4):
             self.grid.setColumnStretch(c, 1 if c < cols else 0)
-        count = len(self.methods) if not self.wipe else -1
-        all_shown = sorted(self.methods) == sorted(self._all_methods())
+        count = self.panel_layout.count()
+        all_shown = sorted(self.panel_layout.methods) == sorted(self._all_methods())
         for n, act in self.layout_actions.items():
             act.setChecked((n == 0 and all_shown) or (n == count and not all_shown))
         self.grid.activate()
         self._on_viewports()
 
     def _on_method_chosen(self, panel: int, slot: int, method: str) -> None:
-        index = slot if self.wipe else panel
-        self.methods[index] = method
-        for p in self.panels:
-            if p.panel == panel:
-                p.canvas.methods[slot] = method
+        self.panel_layout.choose(panel, slot, method)
         self._on_layers()
 
     def _on_viewports(self) -> None:
@@ -403,28 +352,6 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.refresh()
 
-    def choose_weights(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import official weights", str(Path.home()),
-                                              "PyTorch checkpoints (*.pth *.pt);;All files (*)")
-        if not path:
-            return
-        names = [n for n in self.provider.names() if self.provider.info(n).needs_weights]
-        labels = [display_name(self.provider, n) for n in names]
-        label, ok = QInputDialog.getItem(self, "Import weights", "Install the weights as:", labels, 0, False)
-        if not ok:
-            return
-        method = names[labels.index(label)]
-        self.statusBar().showMessage(f"Importing {Path(path).name}…")
-        self.loader.run(lambda: install_official(path, method),
-                        lambda out: self._on_imported(method, out),
-                        lambda err: self.messages.show_message("error", f"Import failed: {err}"))
-
-    def _on_imported(self, method: str, out: Path) -> None:
-        self.statusBar().clearMessage()
-        self.messages.show_message("info", f"{display_name(self.provider, method)} weights installed "
-                                           f"({out}).")
-        self.scheduler.retry(reread_weights=True)
-
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions(), self).exec()
 
@@ -452,8 +379,8 @@ class MainWindow(QMainWindow):
             self.opener.open_path(files[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self.settings.panels = [m for m in self.methods if m != GROUND_TRUTH]
-        self.settings.wipe = self.wipe
+        self.settings.panels = [m for m in self.panel_layout.methods if m != GROUND_TRUTH]
+        self.settings.wipe = self.panel_layout.wipe
         save_geometry(self, self.settings)
         self.save_settings()
         self.scheduler.shutdown()

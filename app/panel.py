@@ -30,13 +30,14 @@ class PanelWidget(QFrame):
     #: the wipe's swap button was clicked
     swapRequested = Signal()
 
-    def __init__(self, panel: int, context: CanvasContext, methods: list[str],
+    def __init__(self, panel: int, context: CanvasContext,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.context = context
         self.setObjectName("panel")
         self.setStyleSheet(f"#panel {{ background: {theme.BACKGROUND.name()}; }}")
-        self.canvas = PanelCanvas(panel, context, methods, self)
+        self.canvas = PanelCanvas(panel, context, self)
+        methods = self.canvas.methods
         header = QWidget(self)
         header.setFixedHeight(HEADER_HEIGHT)
         header.setAutoFillBackground(True)

@@ -16,7 +16,7 @@ def test_nearest_is_offered_in_the_panel_menu_and_renders(qtbot, make_window, im
     actions = {a.text(): a for a in menu.actions()}
     assert "Nearest" in actions  # not "Nearest   — no weights"
     actions["Nearest"].trigger()
-    assert window.methods == ["bicubic", "nearest"]
+    assert window.panel_layout.methods == ["bicubic", "nearest"]
     window.view.zoom_to(8.0)
     settle(qtbot, window)
     window.grab()

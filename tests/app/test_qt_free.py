@@ -13,7 +13,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 CLAIMS = ("no Qt", "Qt-free")
 #: the render plan and what it is made of must stay among them
 REQUIRED = {"render_plan", "refinement", "job_runner", "layers", "jobs", "tiles", "view_state", "document",
-            "export_plan", "heatmap", "region_metrics", "method_states"}
+            "export_plan", "heatmap", "region_metrics", "method_states", "panel_layout"}
 
 CHECK = """
 import importlib, sys
