@@ -9,8 +9,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.main_window import MainWindow
 from app.qt_binding import BROKEN_BINDING, emit_keeps_references
+from app.ui.main_window import MainWindow
 
 POLL_MS = 20
 

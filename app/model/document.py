@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.view_state import WidthHeight
+from app.model.view_state import WidthHeight
 from sr_core.geometry import Rect, Size
 from sr_core.imaging import ImageLoadError, LoadedImage, image_size, load_image, to_uint8
 from sr_core.memory import available_bytes

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.document import Document
-from app.jobs import ExportItem
-from app.method_provider import BICUBIC, GROUND_TRUTH
-from app.tiles import placement
-from app.view_state import ViewState, WidthHeight
+from app.model.document import Document
+from app.model.jobs import ExportItem
+from app.model.method_provider import BICUBIC, GROUND_TRUTH
+from app.model.tiles import placement
+from app.model.view_state import ViewState, WidthHeight
 from sr_core.geometry import Rect
 from sr_core.render import output_size
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.document import Document, GroundTruth
-from app.tiles import TileKey
+from app.model.document import Document, GroundTruth
+from app.model.tiles import TileKey
 from sr_core.geometry import Rect, Size
 from sr_core.render import SourceImage
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from app.document import Document
-from app.method_provider import BICUBIC
-from app.tiles import Placement, TileKey, covering_tiles, grid_region, placement
-from app.view_state import ViewState, WidthHeight
+from app.model.document import Document
+from app.model.method_provider import BICUBIC
+from app.model.tiles import Placement, TileKey, covering_tiles, grid_region, placement
+from app.model.view_state import ViewState, WidthHeight
 from sr_core.geometry import Rect, Size
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.document import Document
-from app.layers import Kind
-from app.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider
-from app.tiles import TileKey
+from app.model.document import Document
+from app.model.layers import Kind
+from app.model.method_provider import BICUBIC, GROUND_TRUTH, MethodProvider
+from app.model.tiles import TileKey
 from sr_core.registry import MethodStatus
 
 NO_TRUTH = "Open a ground-truth reference to show it (File ▸ Compare with ground truth…)."

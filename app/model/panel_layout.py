@@ -7,7 +7,7 @@ panel per method, or one panel with a divider.
 
 from __future__ import annotations
 
-from app.method_provider import BICUBIC, GROUND_TRUTH
+from app.model.method_provider import BICUBIC, GROUND_TRUTH
 
 #: rows × columns of the panel grid for each panel count
 GRID = {1: (1, 1), 2: (1, 2), 3: (1, 3), 4: (2, 2), 5: (2, 3), 6: (2, 3), 7: (2, 4), 8: (2, 4), 9: (3, 3)}

@@ -1,7 +1,7 @@
 """What the cursor points at: input pixel, output pixel and their values, as status text (no Qt).
 
 The readout describes the device pixel under the cursor, mapped with the same
-:class:`~app.tiles.Placement` the canvas draws with: its output pixel on the current grid,
+:class:`~app.model.tiles.Placement` the canvas draws with: its output pixel on the current grid,
 and the input pixel (and, when comparing, the reference pixel) that contains that output
 pixel's centre.
 """
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.document import Document
-from app.tiles import Placement
+from app.model.document import Document
+from app.model.tiles import Placement
 from sr_core.geometry import Rect
 
 

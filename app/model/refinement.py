@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from app.jobs import MetricsKey
-from app.layers import Kind, LayerTiles
-from app.render_plan import RenderPlan
-from app.tiles import TileKey
+from app.model.jobs import MetricsKey
+from app.model.layers import Kind, LayerTiles
+from app.model.render_plan import RenderPlan
+from app.model.tiles import TileKey
 from sr_core.geometry import Size
 
 #: time left is estimated once this much of a view is rendered

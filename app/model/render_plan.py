@@ -4,7 +4,7 @@ to render it (no Qt).
 napari's asynchronous slicer is the model: the GUI thread builds an immutable
 :class:`RenderPlan` once per (document, view, layers, tile size, methods' state); canvases and
 panel headers read its tiles, the scheduler turns it into the workers' job lists
-(:meth:`RenderPlan.jobs`), and the workers' results (``app.jobs``: numpy, no Qt) come back to
+(:meth:`RenderPlan.jobs`), and the workers' results (``app.model.jobs``: numpy, no Qt) come back to
 the GUI thread, which wraps them into QImages.
 """
 
@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 
-from app.document import Document
-from app.jobs import Job, MetricsJob, TileJob
-from app.layers import Kind, Layer, LayerTiles, layer_tiles
-from app.method_provider import BICUBIC
-from app.tiles import TileKey
-from app.view_state import ViewState
+from app.model.document import Document
+from app.model.jobs import Job, MetricsJob, TileJob
+from app.model.layers import Kind, Layer, LayerTiles, layer_tiles
+from app.model.method_provider import BICUBIC
+from app.model.tiles import TileKey
+from app.model.view_state import ViewState
 from sr_core.geometry import Rect
 
 

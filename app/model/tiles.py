@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from app.view_state import ViewState, WidthHeight
+from app.model.view_state import ViewState, WidthHeight
 from sr_core.geometry import Rect, Size
 from sr_core.render import output_size
 

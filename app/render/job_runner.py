@@ -4,7 +4,7 @@ A :class:`JobRunner` owns the models of one device (one :class:`~sr_core.render.
 method, each with its feature cache; on a CPU with native bfloat16 a second, bfloat16 one for
 the tiles that are only displayed, see ``sr_core.display_precision``; metrics and exports stay
 float32) and runs tile, metrics and export jobs. Results go to :class:`Replies` as plain data
-and numpy (``app.jobs``): the worker's signals in the viewer, lists in tests.
+and numpy (``app.model.jobs``): the worker's signals in the viewer, lists in tests.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from app.jobs import ExportItem, Job, MetricsJob, MetricsResult, TileJob, TileResult
-from app.method_provider import BICUBIC, MethodProvider
-from app.tiles import TileKey
+from app.model.jobs import ExportItem, Job, MetricsJob, MetricsResult, TileJob, TileResult
+from app.model.method_provider import BICUBIC, MethodProvider
+from app.model.tiles import TileKey
 from sr_core import metrics
 from sr_core.display_precision import display_dtype
 from sr_core.geometry import Rect

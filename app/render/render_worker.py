@@ -3,7 +3,7 @@
 It serves plans latest-wins: :meth:`RenderWorker.submit` replaces the whole queue, and the job
 in flight stops between query chunks unless the new plan still wants it. Exports have priority
 over tiles and are cancelled only on request. The work itself (the models, tiles, metrics and
-exports) is a :class:`~app.job_runner.JobRunner`'s, without Qt; models never run on the GUI
+exports) is a :class:`~app.render.job_runner.JobRunner`'s, without Qt; models never run on the GUI
 thread, and results come back through queued signals, as numpy.
 """
 
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 import torch
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
-from app.job_runner import JobRunner, Replies
-from app.jobs import ExportItem, Job
-from app.method_provider import MethodProvider
+from app.model.jobs import ExportItem, Job
+from app.model.method_provider import MethodProvider
+from app.render.job_runner import JobRunner, Replies
 
 #: torch's intra-op threads, read before any worker sets its own
 DEFAULT_THREADS = torch.get_num_threads()

@@ -1,11 +1,11 @@
 """The GUI-thread side of rendering: what is wanted, in which order, and what has arrived.
 
-:class:`TileScheduler` keeps the current :class:`~app.render_plan.RenderPlan` (built once per
-document, view of the :class:`~app.view_model.ViewModel`, layers, tile size and methods'
+:class:`TileScheduler` keeps the current :class:`~app.model.render_plan.RenderPlan` (built once per
+document, view of the :class:`~app.render.view_model.ViewModel`, layers, tile size and methods'
 state), turns it into ordered job lists, hands them to
 two workers — a CPU *preview* worker for bicubic tiles (instant feedback) and the *model*
 worker of the chosen device — keeps the arrived tiles, and tells the panels when to repaint.
-The methods' kinds, weights and failures live in :class:`~app.method_states.MethodStates`
+The methods' kinds, weights and failures live in :class:`~app.model.method_states.MethodStates`
 (``methods``), the tiles in ``cache``, the ground-truth numbers in ``truth`` and the progress
 of jobs in flight in ``refinement``; exports go to the model worker directly.
 Every change of view replaces both workers' queues (latest wins); during a zoom the model
@@ -18,21 +18,21 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.background import Background
-from app.document import Document
-from app.jobs import Job, MetricsKey, MetricsResult, TileResult
-from app.layers import Kind, Layer, LayerTiles
-from app.method_provider import BICUBIC, MethodProvider, display_name
-from app.method_states import MethodStates
-from app.refinement import LayerStatus, Refinement
-from app.region_metrics import RegionMetrics
-from app.render_plan import PlannedLayer, RenderPlan
-from app.render_worker import RenderWorker
-from app.settings import AUTO_DEVICE, Settings
-from app.tile_cache import ShownTile, TileCache
-from app.tiles import TileKey
-from app.truth_metrics import TruthMetrics
-from app.view_model import ViewModel
+from app.model.document import Document
+from app.model.jobs import Job, MetricsKey, MetricsResult, TileResult
+from app.model.layers import Kind, Layer, LayerTiles
+from app.model.method_provider import BICUBIC, MethodProvider, display_name
+from app.model.method_states import MethodStates
+from app.model.refinement import LayerStatus, Refinement
+from app.model.region_metrics import RegionMetrics
+from app.model.render_plan import PlannedLayer, RenderPlan
+from app.model.settings import AUTO_DEVICE, Settings
+from app.model.tiles import TileKey
+from app.render.background import Background
+from app.render.render_worker import RenderWorker
+from app.render.tile_cache import ShownTile, TileCache
+from app.render.truth_metrics import TruthMetrics
+from app.render.view_model import ViewModel
 from sr_core.devices import available_devices, resolve_device
 
 #: quiet time after the last zoom step before the model worker gets the new plan

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtGui import QImage
 
-from app.jobs import TileResult
-from app.qt_images import rgb_image
-from app.tiles import TileKey
+from app.model.jobs import TileResult
+from app.model.tiles import TileKey
+from app.render.qt_images import rgb_image
 from sr_core.geometry import Rect
 
 

@@ -8,15 +8,15 @@ from collections.abc import Callable
 
 from PySide6.QtGui import QImage
 
-from app.background import Background
-from app.document import Document
-from app.heatmap import heatmap_rgba
-from app.jobs import MetricsResult
-from app.qt_images import rgba_image
-from app.region_metrics import RegionMetrics, region_metrics
-from app.render_plan import RenderPlan
-from app.tile_cache import TileCache
-from app.tiles import TileKey
+from app.model.document import Document
+from app.model.heatmap import heatmap_rgba
+from app.model.jobs import MetricsResult
+from app.model.region_metrics import RegionMetrics, region_metrics
+from app.model.render_plan import RenderPlan
+from app.model.tiles import TileKey
+from app.render.background import Background
+from app.render.qt_images import rgba_image
+from app.render.tile_cache import TileCache
 from sr_core.geometry import Rect
 
 MAX_HEATMAPS = 512

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from app.view_state import ViewState, WidthHeight
+from app.model.view_state import ViewState, WidthHeight
 
 
 class ViewModel(QObject):

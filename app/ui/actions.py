@@ -15,12 +15,12 @@ from PySide6.QtCore import QSize
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QSizePolicy, QToolButton, QWidget
 
-from app.exporter import Exporter
-from app.icons import icon
-from app.opener import Opener
-from app.scheduler import TileScheduler
-from app.view_model import ViewModel
-from app.weights_import import WeightsImporter
+from app.render.scheduler import TileScheduler
+from app.render.view_model import ViewModel
+from app.ui.exporter import Exporter
+from app.ui.icons import icon
+from app.ui.opener import Opener
+from app.ui.weights_import import WeightsImporter
 from sr_core.registry import OFFICIAL_IMPORTS
 
 Key = str | QKeySequence.StandardKey

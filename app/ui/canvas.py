@@ -1,9 +1,9 @@
 """A panel's image area: turns gestures into view changes and paints its layers.
 
 The layers are painted in device pixels (the painter is scaled by 1/devicePixelRatio), so
-tiles of the current zoom land 1:1 on physical pixels (:mod:`app.layer_painter`: input image,
+tiles of the current zoom land 1:1 on physical pixels (:mod:`app.ui.layer_painter`: input image,
 previous frame, bicubic, final tiles, heatmap); then the overlays in logical pixels
-(:mod:`app.overlays`). Which methods a canvas shows is the window's :class:`PanelLayout`.
+(:mod:`app.ui.overlays`). Which methods a canvas shows is the window's :class:`PanelLayout`.
 """
 
 from __future__ import annotations
@@ -21,20 +21,20 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPinchGesture, QWidget
 
-from app import overlays, theme
-from app.document import Document
-from app.jobs import MetricsKey
-from app.layer_painter import LayerPainter
-from app.layers import Kind, Layer
-from app.method_provider import GROUND_TRUTH, MethodProvider, display_name
-from app.overlays import POINTER_RADIUS
-from app.panel_layout import PanelLayout
-from app.pixel_readout import PixelReadout, read_pixel
-from app.preview_image import PreviewImage
-from app.scheduler import TileScheduler
-from app.tiles import TileKey, placement
-from app.view_model import ViewModel
-from app.view_state import WidthHeight
+from app.model.document import Document
+from app.model.jobs import MetricsKey
+from app.model.layers import Kind, Layer
+from app.model.method_provider import GROUND_TRUTH, MethodProvider, display_name
+from app.model.panel_layout import PanelLayout
+from app.model.pixel_readout import PixelReadout, read_pixel
+from app.model.tiles import TileKey, placement
+from app.model.view_state import WidthHeight
+from app.render.preview_image import PreviewImage
+from app.render.scheduler import TileScheduler
+from app.render.view_model import ViewModel
+from app.ui import overlays, theme
+from app.ui.layer_painter import LayerPainter
+from app.ui.overlays import POINTER_RADIUS
 
 #: zoom factor of one wheel notch (four notches double the zoom)
 WHEEL_STEP = 2 ** 0.25
@@ -273,7 +273,7 @@ class PanelCanvas(QWidget):
         if self._mark is not None:
             overlays.pointer(p, self._mark)
 
-    # --- overlays (logical pixels, drawn by app.overlays) ---------------------------------
+    # --- overlays (logical pixels, drawn by app.ui.overlays) ---------------------------------
 
     def _clip_rect(self, layer: Layer) -> QRectF:
         return QRectF(layer.clip[0] / self.dpr, 0, (layer.clip[1] - layer.clip[0]) / self.dpr, self.height())

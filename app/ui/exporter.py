@@ -8,17 +8,17 @@ from typing import Protocol
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from app.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
-from app.document import Document
-from app.export_plan import ExportError, region_export, view_export
-from app.jobs import ExportItem
-from app.layers import Kind
-from app.message_bar import MessageBar
-from app.method_provider import MethodProvider, display_name
-from app.panel import PanelWidget
-from app.render_worker import RenderWorker
-from app.scheduler import TileScheduler
-from app.view_model import ViewModel
+from app.model.document import Document
+from app.model.export_plan import ExportError, region_export, view_export
+from app.model.jobs import ExportItem
+from app.model.layers import Kind
+from app.model.method_provider import MethodProvider, display_name
+from app.render.render_worker import RenderWorker
+from app.render.scheduler import TileScheduler
+from app.render.view_model import ViewModel
+from app.ui.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
+from app.ui.message_bar import MessageBar
+from app.ui.panel import PanelWidget
 from sr_core.outputs import OutputError, check_output_file
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import qtawesome as qta
 from PySide6.QtGui import QIcon
 
-from app import theme
+from app.ui import theme
 from sr_core.paths import resources_dir
 
 

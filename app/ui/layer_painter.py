@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 
-from app import theme
-from app.document import Document
-from app.layers import Kind, Layer, LayerTiles
-from app.preview_image import PreviewImage
-from app.scheduler import TileScheduler
-from app.tiles import Placement, TileKey
-from app.view_state import WidthHeight
+from app.model.document import Document
+from app.model.layers import Kind, Layer, LayerTiles
+from app.model.tiles import Placement, TileKey
+from app.model.view_state import WidthHeight
+from app.render.preview_image import PreviewImage
+from app.render.scheduler import TileScheduler
+from app.ui import theme
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""The main window: the panel grid, menus and toolbar (from ``app.actions``), the message bar and
-the status bar. Opening images is ``app.opener``'s, exporting ``app.exporter``'s."""
+"""The main window: the panel grid, menus and toolbar (from ``app.ui.actions``), the message bar and
+the status bar. Opening images is ``app.ui.opener``'s, exporting ``app.ui.exporter``'s."""
 
 from __future__ import annotations
 
@@ -16,29 +16,29 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.actions import ACTIONS, LAYOUT_CHOICES, install_menus, make_action, menu_button, spacer
-from app.background import Background
-from app.canvas import CanvasContext
-from app.dialogs.about_dialog import AboutDialog
-from app.dialogs.settings_dialog import SettingsDialog
-from app.dialogs.shortcuts_dialog import ShortcutsDialog
-from app.document import Document
-from app.exporter import Exporter
-from app.icons import app_icon, icon
-from app.image_folder import position
-from app.message_bar import MessageBar
-from app.method_provider import GROUND_TRUTH, MethodProvider, RegistryProvider, display_name
-from app.opener import Opener
-from app.panel import HEADER_HEIGHT, PanelWidget, progress_text
-from app.panel_layout import PanelLayout
-from app.pixel_readout import format_readout
-from app.preview_image import PreviewImage
-from app.scheduler import TileScheduler
-from app.settings import AUTO_DEVICE, Settings
-from app.view_model import ViewModel
-from app.weights_import import WeightsImporter
-from app.window_geometry import restore_geometry, save_geometry
-from app.zoom_text import FIT, format_zoom, parse_zoom
+from app.model.document import Document
+from app.model.image_folder import position
+from app.model.method_provider import GROUND_TRUTH, MethodProvider, RegistryProvider, display_name
+from app.model.panel_layout import PanelLayout
+from app.model.pixel_readout import format_readout
+from app.model.settings import AUTO_DEVICE, Settings
+from app.model.zoom_text import FIT, format_zoom, parse_zoom
+from app.render.background import Background
+from app.render.preview_image import PreviewImage
+from app.render.scheduler import TileScheduler
+from app.render.view_model import ViewModel
+from app.ui.actions import ACTIONS, LAYOUT_CHOICES, install_menus, make_action, menu_button, spacer
+from app.ui.canvas import CanvasContext
+from app.ui.dialogs.about_dialog import AboutDialog
+from app.ui.dialogs.settings_dialog import SettingsDialog
+from app.ui.dialogs.shortcuts_dialog import ShortcutsDialog
+from app.ui.exporter import Exporter
+from app.ui.icons import app_icon, icon
+from app.ui.message_bar import MessageBar
+from app.ui.opener import Opener
+from app.ui.panel import HEADER_HEIGHT, PanelWidget, progress_text
+from app.ui.weights_import import WeightsImporter
+from app.ui.window_geometry import restore_geometry, save_geometry
 from sr_core.devices import device_label
 
 ZOOM_PRESETS = ("Fit", "1×", "2×", "4×", "8×", "16×", "32×", "64×")

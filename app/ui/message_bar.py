@@ -6,8 +6,8 @@ import qtawesome as qta
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 
-from app import theme
-from app.plain_text import tooltip
+from app.model.plain_text import tooltip
+from app.ui import theme
 
 #: notices (not errors) go away by themselves after this long
 INFO_MS = 6000

@@ -9,12 +9,12 @@ from typing import Protocol
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QStatusBar, QWidget
 
-from app.background import Background
-from app.document import Document, open_document, open_ground_truth
-from app.image_folder import IMAGE_FILTER, neighbour
-from app.message_bar import MessageBar
-from app.preview_image import PreviewImage, build_preview
-from app.settings import Settings
+from app.model.document import Document, open_document, open_ground_truth
+from app.model.image_folder import IMAGE_FILTER, neighbour
+from app.model.settings import Settings
+from app.render.background import Background
+from app.render.preview_image import PreviewImage, build_preview
+from app.ui.message_bar import MessageBar
 from sr_core.imaging import ImageLoadError
 from sr_core.logs import unexpected
 

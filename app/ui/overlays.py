@@ -11,12 +11,12 @@ import qtawesome as qta
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 
-from app import theme
-from app.heatmap import ERROR_RANGE, legend_rgba
-from app.jobs import MetricsResult
-from app.method_provider import HOW_TO_GET_WEIGHTS
-from app.qt_images import rgba_image
-from app.region_metrics import RegionMetrics
+from app.model.heatmap import ERROR_RANGE, legend_rgba
+from app.model.jobs import MetricsResult
+from app.model.method_provider import HOW_TO_GET_WEIGHTS
+from app.model.region_metrics import RegionMetrics
+from app.render.qt_images import rgba_image
+from app.ui import theme
 
 #: half the size of the mark of the mouse's image point in the other panels (logical px)
 POINTER_RADIUS = 9

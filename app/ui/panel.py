@@ -9,13 +9,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMenu, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-from app import theme
-from app.canvas import CanvasContext, PanelCanvas
-from app.layers import Kind
-from app.method_provider import GROUND_TRUTH, display_name
-from app.plain_text import tooltip
-from app.refinement import LayerStatus
-from app.zoom_text import format_zoom
+from app.model.layers import Kind
+from app.model.method_provider import GROUND_TRUTH, display_name
+from app.model.plain_text import tooltip
+from app.model.refinement import LayerStatus
+from app.model.zoom_text import format_zoom
+from app.ui import theme
+from app.ui.canvas import CanvasContext, PanelCanvas
 from sr_core.devices import device_label
 from sr_core.registry import MethodInfo
 

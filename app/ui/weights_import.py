@@ -8,10 +8,10 @@ from typing import Protocol
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QStatusBar, QWidget
 
-from app.background import Background
-from app.message_bar import MessageBar
-from app.method_provider import MethodProvider, display_name
-from app.scheduler import TileScheduler
+from app.model.method_provider import MethodProvider, display_name
+from app.render.background import Background
+from app.render.scheduler import TileScheduler
+from app.ui.message_bar import MessageBar
 from sr_core.registry import install_official
 
 

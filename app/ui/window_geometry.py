@@ -6,7 +6,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
-from app.settings import Settings
+from app.model.settings import Settings
 
 DEFAULT_SIZE = (1400, 900)
 #: logical pixels of a restored window's top edge that must lie on a screen (to grab it by its title)

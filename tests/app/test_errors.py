@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle
 
-from app.dialogs.about_dialog import AboutDialog
-from app.layers import Kind
-from app.method_provider import RegistryProvider
+from app.model.layers import Kind
+from app.model.method_provider import RegistryProvider
+from app.ui.dialogs.about_dialog import AboutDialog
 from sr_core.checkpoints import CheckpointError
 from sr_core.registry import MissingWeightsError, install_official
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from app_fakes import settle
 
-from app.layers import Kind
-from app.method_provider import RegistryProvider
+from app.model.layers import Kind
+from app.model.method_provider import RegistryProvider
 
 
 def test_nearest_is_offered_in_the_panel_menu_and_renders(qtbot, make_window, image_file, tmp_path, monkeypatch):

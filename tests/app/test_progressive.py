@@ -7,7 +7,7 @@ import threading
 import numpy as np
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 
-from app.frame_pixels import widget_rgb
+from app.ui.frame_pixels import widget_rgb
 from sr_core.imaging import save_png
 from sr_core.render import Rect, Renderer
 
@@ -96,7 +96,7 @@ def test_a_view_of_edge_tiles_in_part_shows_the_same_pixels_as_a_whole_render(qt
 
 def test_detail_comes_first_around_the_wheel_point_and_a_late_peek_never_replaces_a_tile(
         qtbot, make_window, image_file, fake):
-    from app.layers import PEEK
+    from app.model.layers import PEEK
 
     window = make_window(FakeProvider({"fake": lambda: fake}), image_file, panels=["fake"])
     canvas = window.panels[0].canvas

@@ -11,8 +11,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.settings import Settings
-from app.view_state import MAX_ZOOM
+from app.model.settings import Settings
+from app.model.view_state import MAX_ZOOM
 from sr_core.imaging import save_png
 
 
@@ -192,7 +192,7 @@ def test_double_click_toggles_fit_and_100_percent(qtbot, make_window, tmp_path):
 
 
 def test_the_shortcuts_dialog_lists_every_action_with_keys(qtbot, make_window, image_file):
-    from app.dialogs.shortcuts_dialog import ShortcutsDialog, shortcut_rows
+    from app.ui.dialogs.shortcuts_dialog import ShortcutsDialog, shortcut_rows
 
     window = make_window(image=image_file)
     rows = dict(shortcut_rows(window.actions()))

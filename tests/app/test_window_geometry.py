@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QApplication
 
 import app.launch
 import app.main as app_main
-from app.main_window import MainWindow
-from app.settings import Settings, settings_path
-from app.window_geometry import DEFAULT_SIZE, on_a_screen
+from app.model.settings import Settings, settings_path
+from app.ui.main_window import MainWindow
+from app.ui.window_geometry import DEFAULT_SIZE, on_a_screen
 
 
 def test_a_window_must_keep_its_top_edge_on_a_screen():

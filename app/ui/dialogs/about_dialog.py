@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import theme
-from app.icons import app_icon
-from app.method_provider import HOW_TO_GET_WEIGHTS, MethodProvider
+from app.model.method_provider import HOW_TO_GET_WEIGHTS, MethodProvider
+from app.ui import theme
+from app.ui.icons import app_icon
 from sr_core.logs import log_path
 
 

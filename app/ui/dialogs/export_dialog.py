@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.view_state import MAX_ZOOM
+from app.model.view_state import MAX_ZOOM
 from sr_core.render import output_size
 
 ALL = -1

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QSpinBox, QWidget
 
-from app.settings import AUTO_DEVICE, TILE_SIZES, Settings
+from app.model.settings import AUTO_DEVICE, TILE_SIZES, Settings
 from sr_core.devices import PRECISIONS, available_devices, device_label, resolve_device
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.icons import app_icon
+from app.ui.icons import app_icon
 
 
 def shortcut_rows(actions: list[QAction]) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.image_folder import neighbour, position
+from app.model.image_folder import neighbour, position
 
 
 def touch(folder: Path, *names: str) -> None:

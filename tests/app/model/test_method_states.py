@@ -7,10 +7,10 @@ from types import SimpleNamespace
 
 from app_fakes import FakeMethod, FakeProvider
 
-from app.layers import Kind
-from app.method_provider import BICUBIC, GROUND_TRUTH
-from app.method_states import NO_TRUTH, MethodStates
-from app.tiles import TileKey
+from app.model.layers import Kind
+from app.model.method_provider import BICUBIC, GROUND_TRUTH
+from app.model.method_states import NO_TRUTH, MethodStates
+from app.model.tiles import TileKey
 from sr_core.registry import MethodStatus
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.method_provider import BICUBIC, GROUND_TRUTH
-from app.panel_layout import PanelLayout
+from app.model.method_provider import BICUBIC, GROUND_TRUTH
+from app.model.panel_layout import PanelLayout
 
 
 def test_one_panel_per_method_or_one_wiping_between_two() -> None:

@@ -7,13 +7,13 @@ import math
 
 from app_fakes import smooth_image
 
-from app.document import Document, GroundTruth
-from app.jobs import MetricsJob, TileJob
-from app.layers import Kind, Layer, layer_tiles
-from app.method_provider import BICUBIC
-from app.refinement import Refinement
-from app.render_plan import RenderPlan
-from app.view_state import ViewState
+from app.model.document import Document, GroundTruth
+from app.model.jobs import MetricsJob, TileJob
+from app.model.layers import Kind, Layer, layer_tiles
+from app.model.method_provider import BICUBIC
+from app.model.refinement import Refinement
+from app.model.render_plan import RenderPlan
+from app.model.view_state import ViewState
 from sr_core.render import SourceImage
 
 
@@ -176,7 +176,7 @@ def test_a_layers_status_counts_pixels_and_its_clock_runs_from_a_new_zoom_until_
 def test_the_first_job_is_a_peek_at_the_point_the_wheel_zoomed_about():
     """Detail first where the eye is: a PEEK² part of the tile under the wheel's point comes
     before everything else, and that tile still comes whole, first among the fine tiles."""
-    from app.layers import PEEK
+    from app.model.layers import PEEK
 
     doc = document()
     view = ViewState.fit(doc.size, ((600, 400),)).zoomed_to(20.0, (600, 400), 100, 80)

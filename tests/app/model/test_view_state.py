@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from app.tiles import placement
-from app.view_state import MAX_ZOOM, ViewState, fit_zoom
+from app.model.tiles import placement
+from app.model.view_state import MAX_ZOOM, ViewState, fit_zoom
 
 IMAGE = (768, 512)
 PANELS = ((800, 600), (800, 600))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.zoom_text import FIT, format_zoom, parse_zoom
+from app.model.zoom_text import FIT, format_zoom, parse_zoom
 
 
 @pytest.mark.parametrize("text, value", [

@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from app_fakes import FakeMethod, FakeProvider, smooth_image
 
-from app.document import GroundTruth
-from app.job_runner import JobRunner, Replies
-from app.jobs import ExportItem, MetricsJob, TileJob
-from app.tiles import TileKey
+from app.model.document import GroundTruth
+from app.model.jobs import ExportItem, MetricsJob, TileJob
+from app.model.tiles import TileKey
+from app.render.job_runner import JobRunner, Replies
 from sr_core import metrics
 from sr_core.imaging import load_image, to_uint8
 from sr_core.render import Rect, Renderer, SourceImage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.preview_image import MIN_LEVEL_SIDE, PREVIEW_BAND, build_preview
+from app.render.preview_image import MIN_LEVEL_SIDE, PREVIEW_BAND, build_preview
 from sr_core.render import SourceImage
 
 
