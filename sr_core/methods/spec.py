@@ -14,7 +14,7 @@ import torch
 
 from sr_core.devices import PRECISIONS
 from sr_core.methods.base import SRMethod
-from sr_core.methods.hooks import Reference, TrainingHooks
+from sr_core.methods.hooks import OfficialWeights, Reference, TrainingHooks
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,9 @@ class MethodSpec:
     precisions: tuple[str, ...] = tuple(PRECISIONS)
     #: the model name in the authors' ``.pth`` that ``checkpoints.import_official`` reads
     official_name: str | None = None
+    #: where the authors' weights that the shipped checkpoint holds are published
+    #: (``python -m training official <name>`` rebuilds the checkpoint from them)
+    published: OfficialWeights | None = None
     #: the recipe behind the shipped checkpoint (``training/configs/<recipe>.toml``)
     recipe: str | None = None
     #: the smallest config that exercises every code path (render, reference and unit tests)

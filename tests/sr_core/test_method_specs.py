@@ -42,6 +42,7 @@ def test_spec_is_consistent(spec) -> None:
     assert spec.needs_weights == bool(spec.recipe) == (spec.tiny_train is not None)
     assert spec.needs_weights == bool(spec.tiny)
     assert "float32" in spec.precisions and set(spec.precisions) <= set(PRECISIONS)  # exact renders are float32
+    assert spec.published is None or (spec.published.method == spec.name and spec.official_name)
 
 
 def test_a_method_without_weights_is_unavailable_and_says_so(monkeypatch) -> None:
