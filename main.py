@@ -3,7 +3,7 @@
     python main.py [IMAGE] [viewer options]       the viewer (demo image without IMAGE)
     python main.py upscale IN -o OUT --scale S    upscale a file
     python main.py methods [--json]               list methods and their weights
-    python main.py import OFFICIAL.pth --method M import official LIIF/LTE/CLIT weights
+    python main.py import OFFICIAL.pth --method M import the authors' official weights
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 
-from app.view_state import MAX_ZOOM
+from app.model.view_state import MAX_ZOOM
 from sr_core.arg_types import OneLineParser, bounded_int, finite_float, pair
 
 DEFAULT_SIZE = (1600, 1000)

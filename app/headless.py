@@ -9,8 +9,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication
 
-from app.main_window import MainWindow
 from app.qt_binding import BROKEN_BINDING, emit_keeps_references
+from app.ui.main_window import MainWindow
 
 POLL_MS = 20
 
@@ -83,7 +83,7 @@ def selftest(window: MainWindow, timeout: float) -> int:
         window.grab()
         panel = window.panels[0]
         layer_status = window.scheduler.status(panel.canvas.layers()[0])
-        error = window.scheduler.method_error(name) or layer_status.message
+        error = window.scheduler.methods.method_errors.get(name) or layer_status.message
         if final and not error and panel.canvas.painted:
             passed += 1
             w, h = panel.canvas.viewport()

@@ -11,10 +11,10 @@ from PySide6.QtWidgets import QApplication, QSplashScreen
 from app import error_hook
 from app.cli_options import DEFAULT_SIZE, SELFTEST_SIZE, ViewerOptions
 from app.headless import screenshot, selftest
-from app.main_window import MainWindow
-from app.method_provider import GROUND_TRUTH, RegistryProvider
+from app.model.method_provider import GROUND_TRUTH, RegistryProvider
+from app.model.settings import AUTO_DEVICE, Settings
 from app.qt_binding import BROKEN_BINDING, emit_keeps_references
-from app.settings import AUTO_DEVICE, Settings
+from app.ui.main_window import MainWindow
 from sr_core.devices import available_devices
 from sr_core.outputs import OutputError, check_output_file
 from sr_core.paths import resources_dir

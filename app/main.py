@@ -13,9 +13,10 @@ from PySide6.QtCore import QMessageLogContext, Qt, QtMsgType, qInstallMessageHan
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
-from app import error_hook, theme
+from app import error_hook
 from app.cli_options import ViewerOptions, parse_options
-from app.icons import app_icon
+from app.ui import theme
+from app.ui.icons import app_icon
 from app.xcb_libraries import missing_libraries, missing_message, uses_xcb
 from sr_core.logs import setup_logging, unexpected
 

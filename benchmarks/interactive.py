@@ -9,7 +9,7 @@ to the left, waits; wheel-zooms 6 notches more (about ×12), waits. Inputs are p
 event queue, 60 ms apart. Per step it prints
 
 * ``detail``: seconds from the step's last input to METHOD's first final pixels on screen (the
-  peek at the eye, ``app.layers.PEEK``, or a whole tile), and ``first``: to its first final tile;
+  peek at the eye, ``app.model.layers.PEEK``, or a whole tile), and ``first``: to its first final tile;
 * ``final``: seconds until every visible tile of METHOD is final;
 * ``sharp``: METHOD's panel sharpness (mean |Laplacian| of the luma) over the bicubic panel's,
   the lowest while refining and the final one (below 1.00 = blurrier than bicubic);
@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> None:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     from app.headless import wait_until_final
     from app.launch import demo_image
-    from app.main_window import MainWindow
-    from app.method_provider import RegistryProvider
-    from app.settings import Settings
+    from app.model.method_provider import RegistryProvider
+    from app.model.settings import Settings
+    from app.ui.main_window import MainWindow
 
     panels = args.panels.split(",")
     method = panels[1]
@@ -201,7 +201,7 @@ class Session:
         return (p.out_h, p.out_w, max(0, p.oy), max(0, p.ox), min(p.out_h, p.oy + vh), min(p.out_w, p.ox + vw))
 
     def _sharpness(self) -> float:
-        from app.frame_pixels import widget_rgb
+        from app.ui.frame_pixels import widget_rgb
         from sr_core.metrics import laplacian_sharpness
 
         return laplacian_sharpness(widget_rgb(self.canvas, 4)) / laplacian_sharpness(widget_rgb(self.bicubic, 4))

@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> None:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     from app.headless import wait_until_final
     from app.launch import demo_image
-    from app.main_window import MainWindow
-    from app.method_provider import RegistryProvider
-    from app.settings import Settings
+    from app.model.method_provider import RegistryProvider
+    from app.model.settings import Settings
+    from app.ui.main_window import MainWindow
 
     settings = Settings(panels=args.panels)
     window = MainWindow(RegistryProvider(), settings, persist=False)

@@ -3,7 +3,7 @@
     python -m benchmarks.viewport [--device cpu] [--methods bicubic,liif,diif] [--zoom 4]
                                   [--viewport 1280x800] [--sizes 1,12,48] [--size-method liif]
 
-The viewer (``app.layers``) refines a view in 256-pixel tiles of the output grid, nearest
+The viewer (``app.model.layers``) refines a view in 256-pixel tiles of the output grid, nearest
 the centre first: bicubic (a separate CPU worker), then the final tiles of the method (there
 is no coarse pass any more, see docs/VIEWER.md). This script replays that plan for a
 viewport centred on the image with one renderer, as the model worker does (the viewport's

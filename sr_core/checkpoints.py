@@ -115,7 +115,7 @@ def load(path: str | os.PathLike, *, device: str | torch.device = "cpu") -> tupl
 
 
 def import_official(pth: str | os.PathLike) -> tuple[SRMethod, dict[str, Any]]:
-    """Model and metadata from an official LIIF / LTE / CLIT ``.pth`` (weights only)."""
+    """Model and metadata from an official ``.pth`` (weights only; ``OFFICIAL_NAMES`` lists the models)."""
     pth = Path(pth)
     if not pth.is_file():
         raise CheckpointError(f"{pth}: {_not_a_file(pth)}")

@@ -52,7 +52,7 @@ def main(argv: list[str]) -> int:
     ls = sub.add_parser("methods", help="list methods, their papers and weights")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
 
-    imp = sub.add_parser("import", help="convert official LIIF/LTE/CLIT .pth weights")
+    imp = sub.add_parser("import", help="convert the authors' official .pth weights of a method")
     imp.add_argument("pth", type=Path)
     imp.add_argument("--method", required=True, help="method to install the weights as, e.g. liif")
     imp.add_argument("-o", "--output", type=Path, help="where to write (default: user checkpoints)")

@@ -18,14 +18,15 @@ import platformdirs
 import torch
 
 from sr_core import checkpoints
-from sr_core.architectures import SPECS, build
+from sr_core.architectures import METHODS, build
 from sr_core.methods.base import SRMethod
 from sr_core.methods.spec import MethodSpec
 from sr_core.paths import checkpoints_dir
 
 #: the user-facing name of ``MethodSpec`` (what ``get_info`` returns)
 MethodInfo = MethodSpec
-METHODS: dict[str, MethodSpec] = {spec.name: spec for spec in SPECS}
+#: the methods whose authors' ``.pth`` the importer reads, for help texts ("LIIF / LTE / CLIT")
+OFFICIAL_IMPORTS = " / ".join(spec.display_name for spec in METHODS.values() if spec.official_name)
 
 
 class MissingWeightsError(LookupError):
@@ -151,7 +152,7 @@ def load_method(name: str, checkpoint: str | os.PathLike | None = None, *,
 
 
 def install_official(pth: str | os.PathLike, method: str, out: str | os.PathLike | None = None) -> Path:
-    """Convert an official LIIF/LTE/CLIT ``.pth`` into ``method``'s checkpoint.
+    """Convert an official ``.pth`` (of a method with ``MethodSpec.official_name``) into ``method``'s checkpoint.
 
     Writes the user's checkpoint for ``method`` (or ``out``) and returns its path; raises
     ``CheckpointError`` or ``ValueError`` with a readable message.

@@ -59,7 +59,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None,
                    help="torch.compile the model (default: as the recipe says)")
     p.add_argument("--workers", type=int, help="DataLoader workers per process")
-    p.add_argument("--init", type=Path, help="checkpoint to start from (CiSRGAN: a LIIF)")
+    p.add_argument("--init", type=Path, help="checkpoint to start from (a recipe that needs one says so)")
     p.add_argument("--from-phase", metavar="NAME",
                    help="skip the phases before NAME; --init holds what they produced (e.g. the shipped file)")
     p.add_argument("--vgg19-weights", type=Path,

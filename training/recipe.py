@@ -15,6 +15,7 @@ import hashlib
 import inspect
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import tomllib
 
-from sr_core.architectures import ARCHITECTURES, SPECS
+from sr_core.architectures import ARCHITECTURE_SPECS, ARCHITECTURES, SPECS, TRAINING
 from sr_core.registry import METHODS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,10 @@ SAMPLER_KINDS = ("pixels", "full", "window")
 #: what stands in for ImageNet VGG-19 when no weights are given (``loss.perceptual.substitute``)
 PERCEPTUAL_SUBSTITUTES = ("random", "liif-encoder", "none")
 AUGMENTATIONS = ("hflip", "vflip", "transpose", "rot90")
+#: the architectures whose training takes one sampler distribution per cascade stage
+CASCADES = tuple(arch for arch, hooks in TRAINING.items() if hooks.cascade)
+#: the architectures whose phases can hold back encoding bands (``optim.ipe_bands``)
+BANDED = tuple(arch for arch, hooks in TRAINING.items() if hooks.band_setting)
 PHASE_KEYS = ("model", "sampler", "optim", "loss")
 
 
@@ -388,10 +393,10 @@ def _phase(name: str, t: dict[str, Any], init_previous: bool, method: str) -> Ph
         raise RecipeError(f"{where}{err}") from None
     if loss.gan is not None and sampler.kind != "window":
         raise RecipeError(f"{where}the GAN and perceptual losses need sampler.kind = 'window'")
-    if optim.ipe_bands is not None and not (
-            model.arch == "ipe" and 1 <= optim.ipe_bands <= _setting(model, "n_freqs")):
-        raise RecipeError(f"{where}optim.ipe_bands needs model.arch 'ipe' and a value from 1 "
-                          "to its n_freqs")
+    bands = TRAINING[model.arch].band_setting
+    if optim.ipe_bands is not None and not (bands and 1 <= optim.ipe_bands <= _setting(model, bands)):
+        raise RecipeError(f"{where}optim.ipe_bands needs model.arch {' or '.join(map(repr, BANDED))} and a "
+                          f"value from 1 to its {bands or 'band count'}")
     return Phase(name, model, sampler, optim, loss, init_previous)
 
 
@@ -418,6 +423,11 @@ def _scale(obj: Any, where: str) -> ScaleDist:
     raise RecipeError(f"{where} must be {{ uniform = [lo, hi] }} (lo ≤ hi) or {{ choice = [...] }}")
 
 
+def _names(archs: Iterable[str]) -> str:
+    """The display names of architectures' methods, e.g. ``CLIT``."""
+    return " or ".join(ARCHITECTURE_SPECS[arch].display_name for arch in archs)
+
+
 def _sampler(t: _Table, arch: str) -> SamplerSpec:
     kind = t.get("kind", str)
     if kind not in SAMPLER_KINDS:
@@ -434,10 +444,11 @@ def _sampler(t: _Table, arch: str) -> SamplerSpec:
         raise RecipeError("sampler.scales needs at least one distribution")
     if spec.scale_per not in ("sample", "batch"):
         raise RecipeError("sampler.scale_per must be 'sample' or 'batch'")
-    if len(scales) > 1 and arch != "clit":
-        raise RecipeError("several stage scales are only meaningful for CLIT")
-    if arch == "clit" and spec.scale_per != "batch":
-        raise RecipeError("CLIT draws its scales once per batch: set sampler.scale_per = 'batch'")
+    cascade = TRAINING[arch].cascade
+    if len(scales) > 1 and not cascade:
+        raise RecipeError(f"several stage scales are only meaningful for {_names(CASCADES)}")
+    if cascade and spec.scale_per != "batch":
+        raise RecipeError(f"{_names([arch])} draws its scales once per batch: set sampler.scale_per = 'batch'")
     if kind == "full" and spec.scale_per != "batch":
         raise RecipeError("sampler.kind 'full' needs scale_per = 'batch' (one LR size per batch)")
     if any(not isinstance(n, int) or not 1 <= n <= len(scales) for n in spec.stage_cycle):

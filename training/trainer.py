@@ -25,11 +25,10 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from sr_core import checkpoints
-from sr_core.architectures import build
+from sr_core.architectures import TRAINING, build
 from sr_core.devices import device_label
 from sr_core.display_precision import native_bf16
 from sr_core.methods.base import SRMethod
-from sr_core.methods.ipe import IPELIIF
 from sr_core.paths import checkpoints_dir
 from sr_core.registry import METHODS
 from training import distributed, state
@@ -42,7 +41,7 @@ from training.runlog import RunLog
 from training.sampling import TrainingBatches
 from training.validation import ValidationSet
 from training.vgg import EncoderFeatures, VGG19Features
-from training.warm_start import LrScale, WarmStartError, ipe_band_scale, start_new_stages, warm_start, zero_ranges
+from training.warm_start import LrScale, WarmStartError, warm_start, zero_ranges
 
 STATE_FILE = "state.pt"
 
@@ -262,9 +261,11 @@ class _Run:
         (not when resuming: the saved state then provides the weights)."""
         torch.manual_seed(self.recipe.seed + 1000 * p)
         method = build(phase.model.arch, phase.model.config)
-        if method.arch == "clit" and method.n_stages != len(phase.sampler.scales):
-            raise RecipeError(f"phase {phase.name!r}: a {method.n_stages}-stage CLIT needs "
-                              f"{method.n_stages} sampler.scales, got {len(phase.sampler.scales)}")
+        hooks = TRAINING[method.arch]
+        if hooks.stages is not None and hooks.stages(method) != len(phase.sampler.scales):
+            stages = hooks.stages(method)
+            raise RecipeError(f"phase {phase.name!r}: a {stages}-stage {METHODS[self.recipe.method].display_name} "
+                              f"needs {stages} sampler.scales, got {len(phase.sampler.scales)}")
         if not resuming and 0 < p == self.first:
             self._load_earlier_phases(method)
         elif not resuming and phase.init_previous:
@@ -275,7 +276,8 @@ class _Run:
                 raise RecipeError(f"phase {phase.name!r} cannot start from the previous phase: "
                                   f"{', '.join(bad[:5])} do not match")
             method.load_state_dict(previous, strict=False)
-            start_new_stages(method, previous.keys())
+            if hooks.new_stages is not None:
+                hooks.new_stages(method, previous.keys())
         elif not resuming and p == 0:
             self._load_init(method)
         if not resuming:
@@ -284,11 +286,11 @@ class _Run:
 
     @staticmethod
     def _held(phase: Phase, method: SRMethod) -> LrScale:
-        """The weights the phase keeps at zero (``optim.ipe_bands``)."""
-        if phase.optim.ipe_bands is None:
+        """The weights the phase keeps at zero (``optim.ipe_bands``, checked by the recipe)."""
+        held_bands = TRAINING[method.arch].held_bands
+        if phase.optim.ipe_bands is None or held_bands is None:
             return {}
-        assert isinstance(method, IPELIIF)
-        return ipe_band_scale(method, phase.optim.ipe_bands)
+        return held_bands(method, phase.optim.ipe_bands)
 
     def _load_init(self, method: SRMethod) -> None:
         source = self.opts.init or self.recipe.init_checkpoint

@@ -9,4 +9,4 @@ from sr_core.methods import liif
 SPEC = replace(
     liif.SPEC, name="cisrgan", display_name="CiSRGAN",
     paper="CiSRGAN — LIIF generator trained with a relativistic GAN and a VGG loss (iSarmad/CiSRGAN)",
-    official_name=None, recipe="zoomsr/cisrgan-edsr", perceptual=True)
+    official_name=None, published=None, recipe="zoomsr/cisrgan-edsr", perceptual=True)

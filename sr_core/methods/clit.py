@@ -17,16 +17,19 @@ conv margin), resampling Z with global indices, so zero padding fires only at tr
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from sr_core.coords import Queries, centre_of, nearest_index
+from sr_core.coords import Queries, centre_of, make_coord, nearest_index
 from sr_core.encoders import make_encoder, official_encoder_config
+from sr_core.methods import reference as ref
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.hooks import Reference, TrainingHooks, WarmStart
+from sr_core.methods.liif import LIIF, linear_layers
 from sr_core.methods.mlp import MLP
 from sr_core.methods.sampling import bilinear, bilinear_base, unnormalize
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
@@ -311,6 +314,160 @@ def _shared_grid(q: Queries) -> tuple[int, int]:
     return out_h, out_w
 
 
+# the papers' per-query formulation (SPEC.reference) ----------------------------------------
+
+
+def official_features(model: CLIT, lr: Tensor) -> dict[str, Any]:
+    """The shared stem; the stage maps depend on the scale, so they are made on first use per
+    scale decomposition."""
+    return {"init": model.conv_ch(model.encoder(lr)), "lr": lr, "stages": {}}
+
+
+def official_query(model: CLIT, maps: dict[str, Any], q: Queries) -> Tensor:
+    coord, cell = ref.query_coords(q)
+    lr = maps["lr"]
+    factors = model.stage_factors(q, CropGeometry.full(lr.shape[-2], lr.shape[-1]))
+    stages = maps["stages"].get(tuple(factors))
+    if stages is None:
+        stages = maps["stages"][tuple(factors)] = official_stage_maps(model, maps["init"], lr.shape[-2:], factors)
+    return official_cascade(model, stages, lr, coord, cell)
+
+
+def official_pb_encoding(rel: Tensor) -> Tensor:
+    """CLIT's official sinusoid encoding of relative positions: ``rel @ b_vals.T`` with
+    ``b_vals = [[f, 0]…, [0, f]…]``, then sin and cos."""
+    b_vals = 2.0 ** torch.linspace(0, 10, 16, device=rel.device) - 1
+    b_vals = torch.stack([b_vals, torch.zeros_like(b_vals)], dim=-1)
+    b_vals = torch.cat([b_vals, torch.roll(b_vals, 1, -1)], dim=0)
+    proj = torch.matmul(rel, b_vals.transpose(-2, -1))
+    return torch.cat([torch.sin(proj), torch.cos(proj)], dim=-1)
+
+
+def official_stage_maps(model: CLIT, init: Tensor, lr_size: tuple[int, int],
+                    factors: list[float]) -> list[tuple[Tensor, Tensor, Tensor]]:
+    """q, k, v maps of every stage: stage k > 0 resamples the shared stem bilinearly to the
+    grid of the scales so far (``round(lr · Π factors[:k])``), as ``chop_forward`` does."""
+    maps = []
+    for k in range(len(factors)):
+        feat = init
+        if k > 0:
+            img_h, img_w = (round(n * math.prod(factors[:k])) for n in lr_size)
+            grid = torch.stack(torch.meshgrid(make_coord(img_h, device=init.device),
+                                              make_coord(img_w, device=init.device), indexing="ij"), -1)
+            feat = F.grid_sample(init, grid[None].expand(init.shape[0], -1, -1, -1).flip(-1),
+                                 mode="bilinear", align_corners=False)
+        maps.append((model.conv_qs[k](feat), model.conv_ks[k](feat), model.conv_vs[k](feat)))
+    return maps
+
+
+def _official_stage(model: CLIT, k: int, fq: Tensor, fk: Tensor, fv: Tensor, coord: Tensor,
+                cell: Tensor) -> Tensor:
+    """One stage of the official ``query_rgb`` (without the base image)."""
+    bs, nq, _ = coord.shape
+    h, w = fv.shape[-2:]
+    r, head, dim = model.radius, model.heads, model.base_dim
+    area = (2 * r + 1) ** 2
+    ck = ref.sample_nearest(ref.feat_coord(fv), coord.unsqueeze(1).flip(-1)).unsqueeze(2)  # (B, N, 1, 2)
+    dh = torch.linspace(-r, r, 2 * r + 1, device=coord.device) * (2 / h)
+    dw = torch.linspace(-r, r, 2 * r + 1, device=coord.device) * (2 / w)
+    ck = ck + torch.stack(torch.meshgrid(dh, dw, indexing="ij"), dim=-1).view(1, 1, -1, 2)
+    c_ = coord.unsqueeze(2)
+    sq = F.grid_sample(fq, c_.flip(-1), mode="bilinear", align_corners=False).permute(0, 2, 3, 1)
+    sq = sq.reshape(bs, nq, 1, head, dim // head).permute(0, 1, 3, 2, 4)
+    sk = F.grid_sample(fk, ck.flip(-1), mode="nearest", align_corners=False).permute(0, 2, 3, 1)
+    sk = sk.reshape(bs, nq, area, head, dim // head).permute(0, 1, 3, 4, 2)
+    sv = F.grid_sample(fv, ck.flip(-1), mode="nearest", align_corners=False).permute(0, 2, 3, 1)
+    rel = c_ - ck
+    rel[..., 0] *= h
+    rel[..., 1] *= w
+    rel_cell = cell.clone().unsqueeze(1).repeat(1, nq, 1)
+    rel_cell[..., 0] *= h
+    rel_cell[..., 1] *= w
+    attn = torch.matmul(sq, sk).reshape(bs, nq, head, area).permute(0, 1, 3, 2) / math.sqrt(dim // head)
+    attn = F.softmax(attn + model.pb_encoder.proj(official_pb_encoding(rel)), dim=-2).reshape(bs, nq, area, head, 1)
+    sv = (sv.reshape(bs, nq, area, head, dim // head) * attn).reshape(bs, nq, area, -1)
+    return model.imnets[k](torch.cat([sv.reshape(bs, nq, -1), rel_cell], dim=-1))
+
+
+def official_cascade(model: CLIT, stage_maps: list[tuple[Tensor, Tensor, Tensor]], lr: Tensor,
+                         coord: Tensor, cell: Tensor) -> Tensor:
+    """The cascade of ``chop_forward`` for one chunk: stages accumulated with λ = 0.75, plus the
+    bilinear (border-padded) base image. ``cell`` ``(B, N, 2)``; the first query's is used."""
+    acc = None
+    for k, (fq, fk, fv) in enumerate(stage_maps):
+        pred = _official_stage(model, k, fq, fk, fv, coord, cell[:, 0])
+        acc = pred if acc is None else pred + 0.75 * acc
+    base = F.grid_sample(lr, coord.unsqueeze(2).flip(-1), mode="bilinear",
+                         padding_mode="border", align_corners=False)[:, :, :, 0].permute(0, 2, 1)
+    return acc + base
+
+
+# training hooks (SPEC.training) -------------------------------------------------------------
+
+
+#: scale of CLIT's first-layer value columns at the start (std ``gain/√columns``): L1 on 8 fixed
+#: training samples after 30/60/90 LIT steps (batch 4 × 1024 px, Adam 1e-4, bf16) from 0.0814
+#: (the bilinear start; the authors' LIIF: 0.0632): PyTorch's default start 0.0814 throughout,
+#: gain 30 0.0809/0.0770/0.0763, gain 250 0.0795/0.0773/0.0765
+CLIT_VALUE_GAIN = 30.0
+
+
+def _redraw_mlp(imnet: torch.nn.Module) -> None:
+    """A CLIT stage's MLP as ``liif → clit`` starts it: value columns N(0, (gain/√n)²), hidden
+    layers He-normal, biases zero, the output layer zero (the stage adds nothing yet)."""
+    layers = [m for m in imnet.layers if isinstance(m, torch.nn.Linear)]
+    values = layers[0].in_features - 2  # the cell's two columns come last
+    layers[0].weight[:, :values].normal_(0, CLIT_VALUE_GAIN / math.sqrt(values))
+    for layer in layers[1:-1]:
+        torch.nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+    for layer in layers[:-1]:
+        layer.bias.zero_()
+    layers[-1].weight.zero_()
+    layers[-1].bias.zero_()
+
+
+@torch.no_grad()
+def start_new_stages(method: CLIT, loaded: Collection[str]) -> list[int]:
+    """In a cumulative phase (CLIT-2 from LIT, CLIT-3 from CLIT-2), start each CLIT stage whose
+    MLP the previous phase did not have as ``liif → clit`` starts every stage; PyTorch's
+    default start adds a random residual and does not learn on a short schedule. Returns the
+    stages so started."""
+    new = [k for k in range(method.n_stages) if not any(key.startswith(f"imnets.{k}.") for key in loaded)]
+    for k in new:
+        _redraw_mlp(method.imnets[k])
+    return new
+
+
+def start_from_liif(liif: LIIF, clit: CLIT) -> WarmStart:
+    """CLIT's MLPs read the 49 attention-scaled 256-channel value vectors of a 7×7 window and
+    the cell (12,546 inputs, GELU) where LIIF's reads the 3×3-unfolded 64-channel code, the
+    relative coordinate and the cell (580 inputs, ReLU, local ensemble); ``conv_ch``, the Q/K/V
+    convolutions and the positional bias have no counterpart either. Only the encoder is
+    copied. Every stage's output layer starts at zero: the model then starts exactly at CLIT's
+    bilinear base image (as LTE's). PyTorch's default start of the MLPs does not learn on a
+    short schedule: the attention-scaled values are tiny (norm ~0.14 per query at the start,
+    against ~1 for the two cell inputs), so the first layer's pre-activations are mostly the
+    cell term and the bias, the hidden layers' mostly their biases, and 90 LIT steps left the
+    loss unchanged. So the MLPs are re-drawn: the value columns of the first layer
+    N(0, (``CLIT_VALUE_GAIN``/√12,544)²), the hidden layers He-normal, their biases zero (the
+    cell columns keep their start); convolutions and positional bias keep theirs. The
+    cumulative phases' new stages start the same way (``start_new_stages``)."""
+    lin = linear_layers(liif)
+    first = clit.imnets[0].first
+    values = first.in_features - 2
+    for imnet in clit.imnets:
+        _redraw_mlp(imnet)
+    return WarmStart("liif → clit", [
+        "encoder copied from LIIF; CLIT's decoder has no counterpart in LIIF (its MLPs read "
+        f"{first.in_features} inputs, the attention-scaled values of a {clit.window}×{clit.window} "
+        f"window and the cell, with GELU; LIIF's {lin[0].in_features}, the unfolded code, the "
+        "relative coordinate and the cell, with ReLU) and starts at random, every stage's "
+        "output layer at zero (the model starts at its bilinear base image)",
+        f"MLPs re-drawn so that they learn on a short schedule: first-layer value columns "
+        f"N(0, ({CLIT_VALUE_GAIN:g}/√{values})²), hidden layers He-normal, biases zero; "
+        "convolutions, positional bias and cell columns keep PyTorch's default start"], decoder_from_source=False)
+
+
 SPEC = MethodSpec(
     "clit", "CLIT", CLIT,
     ("Chen, Xu, Hong, Tsai, Kuo, Lee — Cascaded Local Implicit Transformer for "
@@ -322,4 +479,7 @@ SPEC = MethodSpec(
     recipe_limits=("Measured: 0.2–1.2 dB under the authors' LIIF, and above about ×8 it paints "
                    "blocks the size of the input's pixels (docs/RESULTS.md)"),
     tiny={**TINY_ENCODER, "base_dim": 16, "heads": 2, "n_stages": 3, "hidden": [16, 16]},
-    tiny_train={**TRAIN_ENCODER, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [32]})
+    tiny_train={**TRAIN_ENCODER, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [32]},
+    reference=Reference(official_features, official_query),
+    training=TrainingHooks(starts_from={LIIF.arch: start_from_liif}, stages=lambda model: model.n_stages,
+                           new_stages=start_new_stages))

@@ -30,6 +30,8 @@ from torch import Tensor
 from sr_core.coords import Queries, home_index
 from sr_core.encoders import make_encoder
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod
+from sr_core.methods.hooks import Reference, TrainingHooks, WarmStart
+from sr_core.methods.liif import LIIF
 from sr_core.methods.mlp import MLP
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
@@ -243,10 +245,72 @@ class DIIF(SRMethod):
         return self.fine.after_first(pre).float()
 
 
+# the papers' per-query formulation (SPEC.reference) ----------------------------------------
+
+
+def official_features(model: DIIF, lr: Tensor) -> dict[str, Any]:
+    """The explicit corner codes: corner (i, j) holds LR rows i-2 … i+1 × columns j-2 … j+1,
+    channel-major."""
+    feat = model.encoder(lr)
+    codes = F.unfold(F.pad(feat, (2, 2, 2, 2)), 4).transpose(1, 2).contiguous()
+    return {"codes": codes, "lr_size": tuple(feat.shape[-2:])}
+
+
+def official_query(model: DIIF, maps: dict[str, Any], q: Queries) -> Tensor:
+    return official_pixels(model, maps["codes"], maps["lr_size"], q)
+
+
+def official_pixels(model: DIIF, codes: Tensor, lr_size: tuple[int, int],
+                         q: Queries) -> Tensor:
+    """DIIF per output pixel on the explicit corner codes ``(B, (h+1)(w+1), 16C)`` of an
+    ``lr_size = (h, w)`` image.
+
+    Every pixel runs the coarse MLP for the four vertices of its home LR pixel on
+    ``[z_t, x_first − v_t, x_last − v_t, rel_cell]`` (its slice's first and last pixel),
+    blends them with ``w_t = |(x − v_t')_y (x − v_t')_x| / 4`` and runs the fine MLP on
+    ``[blend, x]``.
+    """
+    out_h, out_w = int(q.out_h[0]), int(q.out_w[0])
+    h, w = lr_size
+    lay = slice_layout(q.iy, q.ix, q.out_h, q.out_w, h, w)
+
+    def rel(iy: Tensor, ix: Tensor) -> Tensor:
+        return torch.stack([local_coord(iy, lay.gy, out_h, h), local_coord(ix, lay.gx, out_w, w)], -1)
+
+    x, first, last = rel(q.iy, q.ix), rel(lay.first_y, lay.first_x), rel(lay.last_y, lay.last_x)
+    rel_cell = (q.cell() * q.cell().new_tensor([h, w])).expand_as(x)
+    vertices = x.new_tensor(VERTICES)
+    coarse = []
+    for v, (oy, ox) in zip(vertices, CORNERS, strict=True):
+        index = (lay.gy + oy) * (w + 1) + (lay.gx + ox)
+        z = torch.gather(codes, 1, index[..., None].expand(-1, -1, codes.shape[-1]))
+        inp = [z, first - v, last - v]
+        if model.cell_decode:
+            inp.append(rel_cell)
+        coarse.append(F.relu(model.coarse(torch.cat(inp, -1))))
+    weights = (x[..., None, :] + vertices).prod(-1).abs() / 4  # vertex t: diagonal of t' = −v_t
+    blended = sum(weights[..., t, None] * coarse[t] for t in range(len(coarse)))
+    return model.fine(torch.cat([blended, x], -1))
+
+
+# training hooks (SPEC.training) -------------------------------------------------------------
+
+
+def start_from_liif(liif: LIIF, diif: DIIF) -> WarmStart:
+    """DIIF's coarse stage reads 4×4 corner codes with the slice's end points and its fine stage
+    a blended hidden vector, so none of LIIF's layers has a counterpart; only the encoder is
+    copied and the decoder keeps its random start."""
+    return WarmStart("liif → diif", [
+        "encoder copied from LIIF; DIIF's coarse-to-fine MLP has no counterpart in LIIF "
+        "and keeps its random start"], decoder_from_source=False)
+
+
 SPEC = MethodSpec(
     "diif", "DIIF", DIIF,
     ("He, Jin — Dynamic Implicit Image Function for Efficient Arbitrary-Scale Image "
      "Representation, arXiv 2306.12321 / ICME 2024"),
     recipe="zoomsr/diif-edsr",
     tiny={**TINY_ENCODER, "coarse_hidden": [16, 16], "fine_hidden": [16, 16]},
-    tiny_train={**TRAIN_ENCODER, "coarse_hidden": [32, 32], "fine_hidden": [32]})
+    tiny_train={**TRAIN_ENCODER, "coarse_hidden": [32, 32], "fine_hidden": [32]},
+    reference=Reference(official_features, official_query),
+    training=TrainingHooks(starts_from={LIIF.arch: start_from_liif}))

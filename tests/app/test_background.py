@@ -1,4 +1,4 @@
-"""app.background: answers come back on the GUI thread, and none after shutdown."""
+"""app.render.background: answers come back on the GUI thread, and none after shutdown."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 
 from PySide6.QtCore import QCoreApplication
 
-from app.background import Background
+from app.render.background import Background
 
 
 def test_an_answer_arrives_on_the_gui_thread(qtbot):

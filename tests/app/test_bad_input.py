@@ -13,8 +13,8 @@ from PySide6.QtGui import QTextDocument
 from safetensors.torch import save_file
 
 from app import error_hook
-from app.dialogs.about_dialog import AboutDialog
-from app.method_provider import RegistryProvider
+from app.model.method_provider import RegistryProvider
+from app.ui.dialogs.about_dialog import AboutDialog
 from sr_core import checkpoints
 from sr_core.logs import log_path
 
@@ -99,8 +99,8 @@ def test_an_unavailable_device_is_refused(args, capsys):
 
 @pytest.mark.parametrize("target", ["missing/view.png", "small.png", "/proc/view.png"])
 def test_an_export_destination_is_checked_before_rendering(make_window, image_file, tmp_path, target):
-    from app.dialogs.export_dialog import ALL, ExportRequest
-    from app.export_plan import ExportError
+    from app.model.export_plan import ExportError
+    from app.ui.dialogs.export_dialog import ALL, ExportRequest
 
     window = make_window(FakeProvider({}), image_file)  # image_file is tmp_path / "small.png"
     with pytest.raises(ExportError, match="does not exist|is an input|cannot write"):
@@ -110,7 +110,7 @@ def test_an_export_destination_is_checked_before_rendering(make_window, image_fi
 
 def test_an_image_too_large_for_the_free_memory_is_refused_from_its_header(make_window, image_file, qtbot,
                                                                            monkeypatch):
-    monkeypatch.setattr("app.document.available_bytes", lambda: 48 * 64 * 10)  # small.png is 64×48
+    monkeypatch.setattr("app.model.document.available_bytes", lambda: 48 * 64 * 10)  # small.png is 64×48
     window = make_window(FakeProvider({}))
     window.open_path(str(image_file))
     qtbot.waitUntil(lambda: not window.loading, timeout=5000)
@@ -122,7 +122,7 @@ def test_an_unexpected_failure_to_open_is_one_line_naming_the_log(make_window, i
     def no_memory(path):
         raise MemoryError()
 
-    monkeypatch.setattr("app.opener.open_document", no_memory)
+    monkeypatch.setattr("app.ui.opener.open_document", no_memory)
     window = make_window(FakeProvider({}))
     window.open_path(str(image_file))
     qtbot.waitUntil(lambda: not window.loading, timeout=5000)

@@ -9,7 +9,7 @@ from app_fakes import WAIT_MS, smooth_image
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
-from app.settings import Settings
+from app.model.settings import Settings
 from sr_core.imaging import save_png
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle
 
-from app.dialogs.about_dialog import AboutDialog
-from app.layers import Kind
-from app.method_provider import RegistryProvider
+from app.model.layers import Kind
+from app.model.method_provider import RegistryProvider
+from app.ui.dialogs.about_dialog import AboutDialog
 from sr_core.checkpoints import CheckpointError
 from sr_core.registry import MissingWeightsError, install_official
 
@@ -43,7 +43,7 @@ def test_methods_without_weights_are_shown_as_unavailable_and_never_loaded(qtbot
     settle(qtbot, window)
     window.grab()
     panel = window.panels[1]
-    assert window.scheduler.kind("liif") is Kind.BLOCKED
+    assert window.scheduler.methods.kind("liif") is Kind.BLOCKED
     assert panel.state.text() == "unavailable" and not panel.canvas.painted
     assert "liif" not in [name for name, _ in provider.loads]
 
@@ -54,11 +54,11 @@ def test_a_missing_checkpoint_shows_a_message(qtbot, make_window, image_file):
 
     window = make_window(FakeProvider({"liif": vanished}), image_file, panels=["bicubic", "liif"])
     window.view.zoom_to(10.0)
-    qtbot.waitUntil(lambda: window.scheduler.method_error("liif") is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.scheduler.methods.method_errors.get("liif") is not None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: any("checkpoint was removed" in m for m in window.messages.messages()),
                     timeout=WAIT_MS)
     settle(qtbot, window)
-    assert window.scheduler.kind("liif") is Kind.BLOCKED
+    assert window.scheduler.methods.kind("liif") is Kind.BLOCKED
     still_works(qtbot, window)
 
 

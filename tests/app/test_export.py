@@ -9,8 +9,8 @@ import pytest
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 from PIL import Image
 
-from app.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
-from app.export_plan import ExportError, region_export
+from app.model.export_plan import ExportError, region_export
+from app.ui.dialogs.export_dialog import ALL, ExportDialog, ExportRequest
 from sr_core.imaging import load_image, save_png, to_uint16
 
 

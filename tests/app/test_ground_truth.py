@@ -84,7 +84,7 @@ def test_the_numbers_box_fades_while_the_mouse_is_over_it(qtbot, make_window, re
     """The box sits over the image's corner: under the mouse the image shows through it."""
     from PySide6.QtTest import QTest
 
-    from app import theme
+    from app.ui import theme
 
     window = make_window(FakeProvider({"fake": FakeMethod}), reference, size=(420, 320),
                          panels=["fake"], gt_factor=4)

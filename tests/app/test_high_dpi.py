@@ -19,9 +19,9 @@ from sr_core.imaging import save_png
 from sr_core.methods.bicubic import Bicubic
 from sr_core.render import Rect, Renderer
 from app.headless import wait_for, wait_until_final
-from app.main_window import MainWindow
-from app.settings import Settings
-from app.tiles import placement
+from app.ui.main_window import MainWindow
+from app.model.settings import Settings
+from app.model.tiles import placement
 
 app = QApplication([])
 save_png(sys.argv[1], smooth_image(120, 160))

@@ -6,8 +6,8 @@ import gc
 
 from app_fakes import FakeProvider, settle
 
-from app.main_window import MainWindow
-from app.settings import Settings
+from app.model.settings import Settings
+from app.ui.main_window import MainWindow
 
 
 def test_workers_stop_cleanly_on_close(qtbot, qtlog, image_file, fake):
@@ -29,7 +29,7 @@ def test_workers_stop_cleanly_on_close(qtbot, qtlog, image_file, fake):
 
 
 def test_settings_dialog_changes_persist_and_restart_the_model_worker(qtbot, make_window, image_file):
-    from app.dialogs.settings_dialog import SettingsDialog
+    from app.ui.dialogs.settings_dialog import SettingsDialog
 
     window = make_window(image=image_file)
     old = window.scheduler.model

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from app_fakes import settle
 
-from app.layers import Kind
-from app.method_provider import RegistryProvider
+from app.model.layers import Kind
+from app.model.method_provider import RegistryProvider
 
 
 def test_nearest_is_offered_in_the_panel_menu_and_renders(qtbot, make_window, image_file, tmp_path, monkeypatch):
@@ -16,10 +16,10 @@ def test_nearest_is_offered_in_the_panel_menu_and_renders(qtbot, make_window, im
     actions = {a.text(): a for a in menu.actions()}
     assert "Nearest" in actions  # not "Nearest   — no weights"
     actions["Nearest"].trigger()
-    assert window.methods == ["bicubic", "nearest"]
+    assert window.panel_layout.methods == ["bicubic", "nearest"]
     window.view.zoom_to(8.0)
     settle(qtbot, window)
     window.grab()
-    assert window.scheduler.kind("nearest") is Kind.MODEL
+    assert window.scheduler.methods.kind("nearest") is Kind.MODEL
     painted = {(k.method, k.out_h, k.out_w) for k in window.panels[1].canvas.painted}
     assert ("nearest", 8 * 48, 8 * 64) in painted

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF
 from test_rendering import wheel
 from torch import Tensor
 
-from app.frame_pixels import widget_rgb
+from app.ui.frame_pixels import widget_rgb
 from sr_core.coords import Queries
 from sr_core.imaging import save_png
 from sr_core.methods.base import FeatureCrop

@@ -8,10 +8,10 @@ from PySide6.QtCore import QEvent, QPoint
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.document import Document, GroundTruth
-from app.method_provider import RegistryProvider
-from app.pixel_readout import PixelReadout, format_readout, read_pixel
-from app.tiles import Placement
+from app.model.document import Document, GroundTruth
+from app.model.method_provider import RegistryProvider
+from app.model.pixel_readout import PixelReadout, format_readout, read_pixel
+from app.model.tiles import Placement
 from sr_core.imaging import save_png
 from sr_core.render import SourceImage
 

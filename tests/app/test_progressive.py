@@ -7,7 +7,7 @@ import threading
 import numpy as np
 from app_fakes import WAIT_MS, FakeMethod, FakeProvider, settle, smooth_image
 
-from app.frame_pixels import widget_rgb
+from app.ui.frame_pixels import widget_rgb
 from sr_core.imaging import save_png
 from sr_core.render import Rect, Renderer
 
@@ -23,19 +23,19 @@ def test_the_old_frame_shows_until_bicubic_arrives_then_bicubic_until_final(qtbo
     try:
         window.view.zoom_to(12.0)
         window.grab()  # before any tile of the new grid can have arrived (they come as events)
-        assert canvas._frames["slow"].backdrop is not None and not canvas.painted  # the old frame, rescaled
+        assert canvas.painter.frames["slow"].backdrop is not None and not canvas.painted  # the old frame, rescaled
         layer = canvas.layers()[0]
         tiles = window.scheduler.layer_tiles(layer)
         qtbot.waitUntil(lambda: all(k in window.scheduler.cache for k in tiles.base), timeout=WAIT_MS)
         window.grab()
-        assert canvas._frames["slow"].backdrop is None  # bicubic covers it: never blurrier than bicubic
+        assert canvas.painter.frames["slow"].backdrop is None  # bicubic covers it: never blurrier than bicubic
         assert set(tiles.base) <= canvas.painted and not set(tiles.fine) & canvas.painted
         assert window.panels[0].state.text().startswith("refining")
     finally:
         lock.release()
     settle(qtbot, window)
     window.grab()
-    assert canvas.painted == set(tiles.fine) and canvas._frames["slow"].backdrop is None
+    assert canvas.painted == set(tiles.fine) and canvas.painter.frames["slow"].backdrop is None
 
 
 def test_after_the_view_is_final_a_short_pan_finds_final_tiles(qtbot, make_window, image_file, fake):
@@ -96,7 +96,7 @@ def test_a_view_of_edge_tiles_in_part_shows_the_same_pixels_as_a_whole_render(qt
 
 def test_detail_comes_first_around_the_wheel_point_and_a_late_peek_never_replaces_a_tile(
         qtbot, make_window, image_file, fake):
-    from app.layers import PEEK
+    from app.model.layers import PEEK
 
     window = make_window(FakeProvider({"fake": lambda: fake}), image_file, panels=["fake"])
     canvas = window.panels[0].canvas

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from app.layers import Kind
+from app.model.layers import Kind
 from sr_core.render import Renderer
 
 

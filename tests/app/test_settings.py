@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from app.settings import MAX_RECENT, Settings, settings_path
+from app.model.settings import MAX_RECENT, Settings, settings_path
 
 
 def test_settings_persist_and_reload(config_dir):
@@ -38,14 +38,14 @@ def test_recent_files_are_unique_and_bounded(tmp_path):
 
 
 def test_the_default_device_is_the_first_gpu_if_there_is_one(qtbot, monkeypatch):
-    from app.dialogs.settings_dialog import SettingsDialog
-    from app.scheduler import TileScheduler
+    from app.render.scheduler import checked_device
+    from app.ui.dialogs.settings_dialog import SettingsDialog
 
     assert Settings().device == "auto"
-    assert TileScheduler._checked_device("auto") == "cpu"  # none here
-    monkeypatch.setattr("app.scheduler.resolve_device", lambda name: torch.device("cuda:0"))
-    assert TileScheduler._checked_device("auto") == "cuda:0"
-    assert TileScheduler._checked_device("cuda:7") == "cpu"  # absent: the window warns
+    assert checked_device("auto") == "cpu"  # none here
+    monkeypatch.setattr("app.render.scheduler.resolve_device", lambda name: torch.device("cuda:0"))
+    assert checked_device("auto") == "cuda:0"
+    assert checked_device("cuda:7") == "cpu"  # absent: the window warns
     dialog = SettingsDialog(Settings())
     qtbot.addWidget(dialog)
     assert dialog.device.itemData(0) == "auto" and dialog.device.currentData() == "auto"

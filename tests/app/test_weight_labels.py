@@ -3,7 +3,7 @@ tooltip (the shipped LIIF: the authors')."""
 
 from app_fakes import settle
 
-from app.method_provider import RegistryProvider
+from app.model.method_provider import RegistryProvider
 
 
 def test_the_liif_panel_says_it_runs_the_authors_weights(qtbot, make_window, image_file):

@@ -11,8 +11,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from app.settings import Settings
-from app.view_state import MAX_ZOOM
+from app.model.settings import Settings
+from app.model.view_state import MAX_ZOOM
 from sr_core.imaging import save_png
 
 
@@ -131,7 +131,7 @@ def test_wipe_mode_shows_two_methods_in_one_panel(qtbot, make_window, image_file
     assert window.view.state.zoom == 10.0 and not window.view.state.fitted  # the divider does not pan
     settle(qtbot, window)
     window.act["swap"].trigger()  # X: the sides change places, the divider stays
-    assert window.methods[:2] == ["fake", "bicubic"] and canvas.split == pytest.approx(0.25, abs=0.02)
+    assert window.panel_layout.methods[:2] == ["fake", "bicubic"] and canvas.split == pytest.approx(0.25, abs=0.02)
     assert [layer.method for layer in canvas.layers()] == ["fake", "bicubic"]
     assert window.panels[0].buttons[0].text().startswith("FAKE")
     settle(qtbot, window)
@@ -145,18 +145,18 @@ def test_panel_counts_add_only_methods_that_can_run_and_all_methods(qtbot, make_
     for n, shown in ((1, 1), (2, 2), (3, 3), (4, 3)):
         window.set_panel_count(n)
         assert len(window.panels) == shown
-    assert window.methods == ["bicubic", "a", "c"]
+    assert window.panel_layout.methods == ["bicubic", "a", "c"]
     window.set_panel_count(0)
     assert [p.canvas.methods[0] for p in window.panels] == ["bicubic", "a", "b", "c"]
     window.panels[1].methodChosen.emit(1, 0, "bicubic")
-    assert window.methods[1] == "bicubic" and window.panels[1].canvas.methods == ["bicubic"]
+    assert window.panel_layout.methods[1] == "bicubic" and window.panels[1].canvas.methods == ["bicubic"]
 
 
 def test_in_ground_truth_mode_a_third_panel_is_the_reference(qtbot, make_window, image_file):
     provider = FakeProvider({"a": FakeMethod, "b": None})
     window = make_window(provider, image_file, panels=["bicubic", "a"], gt_factor=2)
     window.set_panel_count(3)
-    assert window.methods == ["bicubic", "a", "gt"]
+    assert window.panel_layout.methods == ["bicubic", "a", "gt"]
 
 
 def test_pinch_and_wheel_zoom_about_the_fingers(qtbot, make_window, image_file):
@@ -192,7 +192,7 @@ def test_double_click_toggles_fit_and_100_percent(qtbot, make_window, tmp_path):
 
 
 def test_the_shortcuts_dialog_lists_every_action_with_keys(qtbot, make_window, image_file):
-    from app.dialogs.shortcuts_dialog import ShortcutsDialog, shortcut_rows
+    from app.ui.dialogs.shortcuts_dialog import ShortcutsDialog, shortcut_rows
 
     window = make_window(image=image_file)
     rows = dict(shortcut_rows(window.actions()))

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QApplication
 
 import app.launch
 import app.main as app_main
-from app.main_window import MainWindow
-from app.settings import Settings, settings_path
-from app.window_geometry import DEFAULT_SIZE, on_a_screen
+from app.model.settings import Settings, settings_path
+from app.ui.main_window import MainWindow
+from app.ui.window_geometry import DEFAULT_SIZE, on_a_screen
 
 
 def test_a_window_must_keep_its_top_edge_on_a_screen():
@@ -41,7 +41,7 @@ def test_geometry_and_layout_round_trip_between_two_windows(qtbot):
     first.setGeometry(QRect(40, 50, 640, 420))
     first.set_panels(["b", "bicubic", "a"])
     first.panels[1].methodChosen.emit(1, 0, "a")
-    assert first.methods == ["b", "a", "a"]
+    assert first.panel_layout.methods == ["b", "a", "a"]
     first.close()
     second = window(qtbot, provider)
     assert second.geometry() == QRect(40, 50, 640, 420) and not second.isMaximized()
@@ -52,7 +52,7 @@ def test_geometry_and_layout_round_trip_between_two_windows(qtbot):
     second.close()
     third = window(qtbot, provider)
     assert third.isMaximized() and third.normalGeometry() == QRect(40, 50, 640, 420)
-    assert third.wipe and len(third.panels) == 1 and third.panels[0].canvas.methods == ["b", "a"]
+    assert third.panel_layout.wipe and len(third.panels) == 1 and third.panels[0].canvas.methods == ["b", "a"]
 
 
 def write_settings(config_dir, **entries) -> None:
@@ -80,7 +80,7 @@ def test_damaged_entries_give_defaults(qtbot, config_dir, entries):
         ([], False, False, Settings().panels)
     w = window(qtbot, FakeProvider({"liif": None}))
     assert (w.width(), w.height()) == DEFAULT_SIZE and not w.isMaximized()
-    assert w.methods == Settings().panels and not w.wipe
+    assert w.panel_layout.methods == Settings().panels and not w.panel_layout.wipe
 
 
 def test_the_command_line_overrides_the_restored_state(qtbot, config_dir, image_file, tmp_path, monkeypatch):
@@ -90,7 +90,8 @@ def test_the_command_line_overrides_the_restored_state(qtbot, config_dir, image_
 
     def screenshot(w: MainWindow, out: str, timeout: float) -> int:
         QApplication.processEvents()  # the window state settles once shown
-        seen.append((w.methods, w.wipe, len(w.panels), w.isMaximized(), (w.width(), w.height())))
+        layout = w.panel_layout
+        seen.append((layout.methods, layout.wipe, len(w.panels), w.isMaximized(), (w.width(), w.height())))
         return 0
 
     monkeypatch.setattr(app.launch, "screenshot", screenshot)

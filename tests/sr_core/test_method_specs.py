@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 
 import pytest
 
-from sr_core.architectures import ARCHITECTURES, SPECS
+from sr_core.architectures import ARCHITECTURES, SPECS, by_architecture, by_name
 from sr_core.devices import PRECISIONS
 from tests.sr_core import test_render
 from tests.training import test_learning
@@ -41,6 +42,7 @@ def test_spec_is_consistent(spec) -> None:
     assert spec.needs_weights == bool(spec.recipe) == (spec.tiny_train is not None)
     assert spec.needs_weights == bool(spec.tiny)
     assert "float32" in spec.precisions and set(spec.precisions) <= set(PRECISIONS)  # exact renders are float32
+    assert spec.published is None or (spec.published.method == spec.name and spec.official_name)
 
 
 def test_a_method_without_weights_is_unavailable_and_says_so(monkeypatch) -> None:
@@ -75,3 +77,26 @@ def test_weights_of_a_recipe_with_measured_limits_say_so_and_others_do_not() -> 
     assert other == "trained by ZoomSR: 437 images"
     imported = provenance({"provenance": {"kind": "imported", "summary": "imported from x.pth"}})
     assert imported == "imported from x.pth"
+
+
+def test_a_name_used_twice_fails() -> None:
+    """``METHODS`` is built with ``by_name`` at import: a second spec named like the first stops
+    the import instead of silently replacing it."""
+    liif = next(spec for spec in SPECS if spec.name == "liif")
+    with pytest.raises(ValueError, match="two methods are named 'liif'"):
+        by_name((*SPECS, replace(liif, display_name="another LIIF")))
+    assert list(by_name(SPECS)) == [spec.name for spec in SPECS]
+
+
+def test_an_architecture_name_used_twice_fails() -> None:
+    liif, ultrasr = (next(spec for spec in SPECS if spec.name == name) for name in ("liif", "ultrasr"))
+    with pytest.raises(ValueError, match="two architectures are named 'liif'"):
+        by_architecture((liif, replace(ultrasr, name="other", architecture=type("Other", (liif.architecture,), {}))))
+    with pytest.raises(ValueError, match="share 'liif' but not its training hooks"):
+        by_architecture((liif, replace(liif, name="other", training=ultrasr.training)))
+
+
+@pytest.mark.parametrize("spec", [spec for spec in SPECS if spec.needs_weights], ids=lambda spec: spec.name)
+def test_every_learned_method_has_a_reference_and_starts_from_liif_or_is_liif(spec) -> None:
+    assert spec.reference is not None
+    assert spec.arch == "liif" or set(spec.training.starts_from) == {"liif"}

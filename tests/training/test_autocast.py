@@ -10,13 +10,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from sr_core.architectures import ARCHITECTURES, TRAINING
 from sr_core.coords import Queries
 from tests.tiny_models import tiny_model
 
 STEPS = 6
 
 
-@pytest.mark.parametrize("arch", ["liif", "ultrasr", "ipe", "lte", "diif", "clit"])
+@pytest.mark.parametrize("arch", [arch for arch, cls in ARCHITECTURES.items() if cls.needs_weights])
 def test_trains_under_bf16_autocast(arch: str) -> None:
     model = tiny_model(arch).train()
     gen = torch.Generator().manual_seed(0)
@@ -25,12 +26,13 @@ def test_trains_under_bf16_autocast(arch: str) -> None:
     q = Queries(torch.randint(0, 36, (2, 64), generator=gen),
                 torch.randint(0, 36, (2, 64), generator=gen), size, size)
     gt = torch.rand(2, 64, 3, generator=gen) * 2 - 1
-    # CLIT: two cascade stages (×2 then ×1.5), so that every stage's layers take part
-    extra = ((2.0, 1.5),) if arch == "clit" else ()
+    # a cascade: two stages (×2 then ×1.5), so that every stage's layers take part
+    cascade = TRAINING[arch].cascade
+    extra = ((2.0, 1.5),) if cascade else ()
     reference = F.l1_loss(model(lr, q, *extra), gt)
     reference.backward()
     learned = {name for name, p in model.named_parameters() if p.grad is not None}
-    assert any(name.startswith("conv_qs.1") for name in learned) or arch != "clit"
+    assert not cascade or any(name.startswith("conv_qs.1") for name in learned)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(STEPS):

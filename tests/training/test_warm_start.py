@@ -13,8 +13,10 @@ from sr_core import checkpoints
 from sr_core.architectures import build
 from sr_core.coords import Queries
 from sr_core.display_precision import native_bf16
+from sr_core.methods import clit, ipe, ultrasr
 from sr_core.methods.ipe import integrated_pe
 from sr_core.methods.liif import LIIF
+from sr_core.registry import get_info
 from tests.tiny_models import tiny_model
 from training import warm_start as ws
 from training.export import provenance_summary
@@ -46,7 +48,7 @@ def test_ultrasr_starts_within_o_eps_of_liif(monkeypatch):
     reference = outputs(source)
     gaps = {}
     for eps in (0.1, 0.01):
-        monkeypatch.setattr(ws, "ULTRASR_EPS", eps)
+        monkeypatch.setattr(ultrasr, "ULTRASR_EPS", eps)
         target = build("ultrasr", {**ENC, "hidden_dim": 16, "n_hidden": 5, "n_freqs": 4})
         report = ws.warm_start(source, target)
         gaps[eps] = (outputs(target) - reference).abs().max().item()
@@ -70,7 +72,7 @@ def test_ipe_differs_from_liif_only_by_the_fitted_coordinate_term():
         assert not target.hidden[k].weight[:, 16:].any()
     # layer 1's coordinate term: the fit is closer to LIIF's than leaving it out, and it is
     # the one the report states
-    rel, cell = ws._training_queries()
+    rel, cell = ipe._training_queries()
     liif_term = torch.cat([rel, cell], -1) @ source.imnet.layers[0].weight[:, code:].t()
     with torch.no_grad():
         ipe_term = (integrated_pe(rel, cell / 2, 6) @ target.hidden[0].weight[:, code:].t()
@@ -120,7 +122,7 @@ def test_clit_starts_exactly_at_its_bilinear_base(stage_scales):
     before = {k: v.clone() for k, v in target.state_dict().items() if not k.startswith("encoder.")}
     report = ws.warm_start(source, target)
     assert report.mapping == "liif → clit" and "bilinear base image" in report.notes[0]
-    assert f"N(0, ({ws.CLIT_VALUE_GAIN:g}/√144)²)" in report.notes[1]
+    assert f"N(0, ({clit.CLIT_VALUE_GAIN:g}/√144)²)" in report.notes[1]
     for name, value in target.encoder.state_dict().items():
         assert torch.equal(value, source.encoder.state_dict()[name])
     state = target.state_dict()
@@ -129,7 +131,7 @@ def test_clit_starts_exactly_at_its_bilinear_base(stage_scales):
             assert torch.equal(state[name], value), name
     for k in range(3):
         first, hidden, out = (state[f"imnets.{k}.layers.{i}.weight"] for i in (0, 2, 4))
-        assert first[:, :144].std() == pytest.approx(ws.CLIT_VALUE_GAIN / 12, rel=0.1)
+        assert first[:, :144].std() == pytest.approx(clit.CLIT_VALUE_GAIN / 12, rel=0.1)
         assert torch.equal(first[:, 144:], before[f"imnets.{k}.layers.0.weight"][:, 144:])
         assert hidden.std() == pytest.approx(2 ** 0.5 / 8, rel=0.1)
         assert not out.any() and not any(state[f"imnets.{k}.layers.{i}.bias"].any() for i in (0, 2, 4))
@@ -155,17 +157,17 @@ def test_a_cumulative_phase_starts_its_new_clit_stage_as_the_first_was_started()
         p.data.normal_(0, 0.05)
     grown = build("clit", {**config, "n_stages": 2}).eval()
     grown.load_state_dict(lit.state_dict(), strict=False)
-    assert ws.start_new_stages(grown, lit.state_dict().keys()) == [1]
+    assert clit.SPEC.training.new_stages(grown, lit.state_dict().keys()) == [1]
     state = grown.state_dict()
     for name, value in lit.state_dict().items():
         assert torch.equal(state[name], value), name
     assert not state["imnets.1.layers.4.weight"].any() and not state["imnets.1.layers.4.bias"].any()
-    assert state["imnets.1.layers.0.weight"][:, :144].std() == pytest.approx(ws.CLIT_VALUE_GAIN / 12, rel=0.1)
+    assert state["imnets.1.layers.0.weight"][:, :144].std() == pytest.approx(clit.CLIT_VALUE_GAIN / 12, rel=0.1)
     lr = torch.rand(1, 3, 10, 12, generator=torch.Generator().manual_seed(1)) * 2 - 1
     q = Queries.grid(33, 40, (0, 33), (0, 40))
     with torch.no_grad():
         assert torch.equal(grown(lr, q), lit(lr, q))  # ×3.3: one stage
-    assert ws.start_new_stages(liif(), []) == []
+    assert get_info("liif").training.new_stages is None  # nothing to grow
 
 
 def test_unknown_pairs_and_other_encoders_are_refused():

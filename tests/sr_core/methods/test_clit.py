@@ -4,11 +4,19 @@ of the official formulation, and tile/chunk exactness of the cascaded stage maps
 import pytest
 import torch
 
-from benchmarks.reference import clit_pb_encoding, clit_query_reference, clit_stage_maps
 from sr_core import checkpoints
 from sr_core.coords import Queries, home_index
 from sr_core.methods.base import CropGeometry
-from sr_core.methods.clit import CLIT, SPEC, PositionalBias, scale_decomposition, stage_sizes
+from sr_core.methods.clit import (
+    CLIT,
+    SPEC,
+    PositionalBias,
+    official_cascade,
+    official_pb_encoding,
+    official_stage_maps,
+    scale_decomposition,
+    stage_sizes,
+)
 
 LR_H, LR_W = 23, 29
 TINY = {k: v for k, v in SPEC.tiny.items() if k != "n_stages"}
@@ -88,7 +96,7 @@ def test_separable_positional_bias_equals_the_official_one():
     rel_y, rel_x = torch.rand(5, 7) * 14 - 7, torch.rand(5, 7) * 14 - 7
     rel = torch.stack(torch.broadcast_tensors(rel_y[:, :, None], rel_x[:, None, :]), dim=-1)
     with torch.no_grad():
-        assert (pb(rel_y, rel_x) - pb.proj(clit_pb_encoding(rel))).abs().max() < 1e-5
+        assert (pb(rel_y, rel_x) - pb.proj(official_pb_encoding(rel))).abs().max() < 1e-5
     freqs = 2.0 ** torch.linspace(0, 10, 16) - 1
     assert freqs[0] == 0 and freqs[-1] == 1023
 
@@ -167,10 +175,10 @@ def test_import_official_checkpoint_file(tmp_path):
 # the official formulation, ported (grid_sample based, full stage maps, concatenation)
 
 
-def official_cascade(model: CLIT, lr, scale_it, coord, cell):
-    """The official ``chop_forward`` (one chunk), as ``benchmarks.reference`` writes it out."""
+def official_chop_forward(model: CLIT, lr, scale_it, coord, cell):
+    """The official ``chop_forward`` (one chunk), as ``sr_core.methods.clit`` writes it out."""
     init = model.conv_ch(model.encoder(lr))
-    return clit_query_reference(model, clit_stage_maps(model, init, lr.shape[-2:], scale_it), lr, coord, cell)
+    return official_cascade(model, official_stage_maps(model, init, lr.shape[-2:], scale_it), lr, coord, cell)
 
 
 @pytest.mark.parametrize("scale", [1.7, 4.0])
@@ -180,7 +188,7 @@ def test_one_stage_equals_the_official_formulation_on_the_whole_image(scale):
     q = Queries.grid(out_h, out_w, (0, out_h), (0, out_w))
     with torch.no_grad():
         ours = model(lr, q)
-        ref = official_cascade(model, lr, [scale], q.coord(), q.cell())
+        ref = official_chop_forward(model, lr, [scale], q.coord(), q.cell())
     assert (ours - ref).abs().max() < 1e-5
 
 
@@ -198,7 +206,7 @@ def test_cascade_equals_the_official_formulation(scale, scale_it):
     q = Queries(iy[None], ix[None], torch.tensor([out_h]), torch.tensor([out_w]))
     with torch.no_grad():
         ours = model(lr, q, stage_scales=scale_it)
-        ref = official_cascade(model, lr, scale_it, q.coord(), q.cell())
+        ref = official_chop_forward(model, lr, scale_it, q.coord(), q.cell())
         if scale > 4:
             assert torch.equal(model(lr, q), ours)  # the default decomposition is the same
     assert (ours - ref).abs().max() < 1e-5

@@ -1,0 +1,135 @@
+"""What the window shows: the input image and, when comparing, its ground truth (no Qt)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.model.view_state import WidthHeight
+from sr_core.geometry import Rect, Size
+from sr_core.imaging import ImageLoadError, LoadedImage, image_size, load_image, to_uint8
+from sr_core.memory import available_bytes
+from sr_core.render import SourceImage, output_size
+from sr_core.resize import imresize
+
+#: the smallest LR side a ground-truth comparison accepts
+MIN_LR_SIDE = 8
+#: peak bytes per image pixel while an image opens and is shown: the float32 source (12), the
+#: preview pyramids (~6) and the decoded levels (3, twice while they are converted)
+BYTES_PER_PIXEL = 24
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """An HR reference: the viewer shows its bicubic downscale by ``factor`` as the input.
+
+    Its pixels live once, in ``source`` (what the *Ground truth* panel renders from).
+    """
+
+    factor: int
+    source: SourceImage
+
+    @property
+    def grid(self) -> Size:
+        """The HR size, which is also the output grid of the input at ×factor."""
+        return Size(self.source.height, self.source.width)
+
+    def pixels(self, rect: Rect | None = None) -> np.ndarray:
+        """The reference's float [0, 1] pixels in ``rect`` (all of them for None)."""
+        if rect is None:
+            return self.source.rgb(0, self.source.height)
+        return self.source.rgb(rect.top, rect.bottom, rect.left, rect.right)
+
+    @property
+    def shave(self) -> int:
+        """Border left out of whole-image metrics (the LIIF benchmark protocol)."""
+        return self.factor
+
+
+@dataclass(frozen=True)
+class Document:
+    """The input image as the renderers see it, plus how to describe it.
+
+    The pixels live once, in ``source`` (``SourceImage.rgb`` reads them back): no second copy
+    of a 48-megapixel photo.
+    """
+
+    name: str
+    path: str | None
+    source: SourceImage
+    description: str
+    gt: GroundTruth | None = None
+    #: of the file (the reference's when comparing): 8 or less reads as 0–255, more as 0–65535
+    bit_depth: int = 8
+    #: all three channels are equal
+    grayscale: bool = False
+
+    @property
+    def size(self) -> WidthHeight:
+        """(width, height) of the input (the view's order)."""
+        return self.source.width, self.source.height
+
+    def sources(self) -> dict[int, SourceImage]:
+        """Every source image by key (the input, and the HR reference if any)."""
+        out = {self.source.key: self.source}
+        if self.gt is not None:
+            out[self.gt.source.key] = self.gt.source
+        return out
+
+
+def _describe(image: LoadedImage) -> str:
+    kind = "grey" if image.grayscale else "RGB"
+    alpha = " + alpha (ignored)" if image.alpha is not None else ""
+    return f"{image.width}×{image.height} · {image.bit_depth}-bit {kind}{alpha}"
+
+
+def check_memory(path: str | Path, bytes_per_pixel: int = BYTES_PER_PIXEL) -> None:
+    """Refuse, from its header, an image that would take more memory than the machine has free."""
+    width, height = image_size(path)
+    need, free = width * height * bytes_per_pixel, available_bytes()
+    if free is not None and need > free:
+        raise ImageLoadError(
+            f"{Path(path).name}: {width}×{height} needs about {need / 2**30:.1f} GB to view, and "
+            f"{free / 2**30:.1f} GB are free. Downscale it first, e.g. 'python main.py upscale "
+            "IMAGE -o SMALLER.png --width 4000 --method bicubic'.")
+
+
+def open_document(path: str | Path) -> Document:
+    """Load an image file; raises ``ImageLoadError`` with a readable message."""
+    check_memory(path)
+    image = load_image(path, levels=True)  # 8-bit pixels go into the SourceImage without a float copy
+    return Document(Path(path).name, str(path), SourceImage(image.pixels), _describe(image),
+                    bit_depth=image.bit_depth, grayscale=image.grayscale)
+
+
+def downscale(hr: np.ndarray, factor: int, bit_depth: int) -> np.ndarray:
+    """The LR input of an HR image whose sides are multiples of ``factor`` (MATLAB bicubic).
+
+    8-bit images go through the uint8 path, which reproduces the standard benchmark LR files.
+    """
+    if bit_depth <= 8:
+        return imresize(to_uint8(hr), scale=1 / factor).astype(np.float32) / 255.0
+    return np.clip(imresize(hr, scale=1 / factor), 0.0, 1.0).astype(np.float32)
+
+
+def open_ground_truth(path: str | Path, factor: int) -> Document:
+    """Compare with an HR reference: the input is its bicubic downscale by ``factor``.
+
+    The reference is cropped to a multiple of ``factor`` (as benchmarks do), so that the input
+    at ×factor lands exactly on the reference's pixel grid.
+    """
+    check_memory(path, 2 * BYTES_PER_PIXEL)  # the reference's float pixels and its bicubic LR too
+    image = load_image(path)
+    h, w = image.height // factor * factor, image.width // factor * factor
+    if min(h, w) // factor < MIN_LR_SIDE:
+        raise ImageLoadError(f"{Path(path).name}: {image.width}×{image.height} is too small to "
+                             f"compare at ×{factor}. Choose a smaller factor or a larger image.")
+    hr = np.ascontiguousarray(image.pixels[:h, :w])
+    lr = downscale(hr, factor, image.bit_depth)
+    assert output_size(lr.shape[0], lr.shape[1], factor) == (h, w)
+    gt = GroundTruth(factor, SourceImage(hr))
+    description = f"{lr.shape[1]}×{lr.shape[0]} · bicubic ÷{factor} of {w}×{h} reference"
+    return Document(Path(path).name, str(path), SourceImage(lr), description, gt,
+                    bit_depth=image.bit_depth, grayscale=image.grayscale)
