@@ -1,7 +1,7 @@
 """Where CLIT's input-pixel blocks come from: ``metrics.seam_ratio`` per component and scale.
 
-    python -m benchmarks.clit_seams [--image IMG --box X,Y,SIZE --down 4 --window 12]
-        [--scales 2,4,8,12,30] [--checkpoint FILE]
+    python -m benchmarks.clit_seams [--image IMG --box X,Y,SIZE --down 4 --window 6]
+        [--scales 2,4,8,12,30] [--checkpoint FILE]   (docs/methods/clit.md: --window 3 at ×30)
 
 The LR is the HR crop ``--box`` of ``--image`` shrunk ``--down``× (MATLAB bicubic, as the
 evaluation harness makes LR images), i.e. one fixed photo that is zoomed into, as in the
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--image", type=Path, default=Path("../shared/data/val/Kodak24/kodim23.webp"))
     parser.add_argument("--box", default="160,180,192", help="X,Y,SIZE of the HR crop")
     parser.add_argument("--down", type=int, default=4, help="the LR is the crop shrunk this much")
-    parser.add_argument("--window", type=int, default=12, help="LR pixels (per side) measured")
+    parser.add_argument("--window", type=int, default=6, help="LR pixels (per side) measured")
     parser.add_argument("--scales", default="2,4,8,12,30")
     parser.add_argument("--checkpoint", type=Path, help="CLIT weights (default: the shipped file)")
     parser.add_argument("--threads", type=int, default=1)
@@ -187,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                 img = image_of(denormalize(t) if not name.startswith("r_") else t, rows, cols)
                 ratio = metrics.seam_ratio(img, s, origin=(lo * s, lo * s))
                 table.setdefault(name, {})[s] = ratio
-            print(f"×{s} done", file=sys.stderr, flush=True)
+            print(f"×{s}: " + ", ".join(f"{k} {v[s]:.2f}" for k, v in table.items() if s in v),
+                  file=sys.stderr, flush=True)
         print("| component | " + " | ".join(f"×{s}" for s in scales) + " |")
         print("|---|" + "---|" * len(scales))
         for name, row in table.items():
