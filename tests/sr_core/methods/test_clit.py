@@ -295,3 +295,25 @@ def test_bfloat16_stays_close_to_float32():
         half = model.to(torch.bfloat16)(lr.to(torch.bfloat16), q)
     assert half.dtype == torch.float32
     assert (half - ref).abs().max() < 5e-2
+
+
+# ---------------------------------------------------------------------------------------------
+# the seam diagnostics (benchmarks/clit_seams.py) re-implement a LIT query plainly
+
+
+@pytest.mark.parametrize("scale", [4.0, 12.0, 30.0])
+def test_seam_diagnostic_query_equals_ours_with_the_nearest_window(scale):
+    from benchmarks.clit_seams import continuous_centre, ensemble_centres, nearest_centre, residuals
+    model, lr = tiny_clit(), random_lr()
+    out_h, out_w = out_size(scale)
+    q = Queries.grid(out_h, out_w, (out_h // 2 - 7, out_h // 2 + 7), (0, 40))
+    with torch.no_grad():
+        fc = model.prepare(model.encode(lr), lr, CropGeometry.full(LR_H, LR_W))
+        ours = residuals(model, fc, q, None)
+        plain = residuals(model, fc, q, nearest_centre)
+        moved = residuals(model, fc, q, continuous_centre)
+        blended = residuals(model, fc, q, ensemble_centres)
+    assert len(ours) == len(scale_decomposition(scale, 3))
+    for a, b, c, d in zip(ours, plain, moved, blended):
+        assert (a - b).abs().max() < 1e-5
+        assert (a - c).abs().max() > 1e-3 and (a - d).abs().max() > 1e-3  # the variants do differ
