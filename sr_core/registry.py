@@ -96,6 +96,12 @@ class MethodStatus:
         return f"{line}. {limits}" if limits else line
 
     @property
+    def broken(self) -> bool:
+        """Cannot run although it should: its checkpoint is there but unusable, or the weights
+        that ship with ZoomSR (its spec names their ``recipe``) are missing."""
+        return not self.available and (self.checkpoint is not None or self.info.recipe is not None)
+
+    @property
     def licence_file(self) -> Path | None:
         """The licence notice shipped beside the checkpoint, if it names one that exists."""
         name = ((self.meta or {}).get("provenance") or {}).get("licence_file")
@@ -112,6 +118,9 @@ def method_status(name: str, checkpoint: str | os.PathLike | None = None) -> Met
         return MethodStatus(info, True, "no weights needed")
     path = Path(checkpoint) if checkpoint else default_checkpoint(name)
     if path is None:
+        if info.recipe:
+            return MethodStatus(info, False, f"its shipped weights ({name}.safetensors) are missing from "
+                                             f"{checkpoints_dir()}: this installation is incomplete")
         return MethodStatus(info, False, "no trained weights shipped yet")
     try:
         meta = checkpoints.read_metadata(path)

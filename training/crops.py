@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
-from benchmarks.plot import font
 from sr_core import metrics
 from sr_core.arg_types import OneLineParser, bounded_int
 from sr_core.checkpoints import CheckpointError
@@ -93,7 +92,7 @@ def compose(rows: list[list[Crop]], magnify: int) -> Image.Image:
     sheet = Image.new("RGB", (cols * (side + GAP) + GAP, len(rows) * (side + LABEL_H + GAP) + GAP),
                       (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
-    text_font = font(15)
+    text_font = ImageFont.load_default(size=15)  # Pillow's bundled font: the wheel has no benchmarks
     for r, row in enumerate(rows):
         top = GAP + r * (side + LABEL_H + GAP)
         for c, crop in enumerate(row):

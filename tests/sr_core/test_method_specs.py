@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -44,17 +46,29 @@ def test_spec_is_consistent(spec) -> None:
 
 
 def test_a_method_without_weights_is_unavailable_and_says_so(monkeypatch) -> None:
-    """Where no weights are found, a method that needs them cannot run and its status says why;
-    a method without weights to find (bicubic) always can."""
+    """Where no weights are found, a method that needs them cannot run, and since every such
+    method ships weights (its recipe), the installation is broken and the status says so; a
+    method without weights to find (bicubic) always can."""
     from sr_core import registry
 
     monkeypatch.setattr(registry, "default_checkpoint", lambda name: None)
     for spec in SPECS:
         status = registry.method_status(spec.name)
         if spec.needs_weights:
-            assert not status.available and status.reason == "no trained weights shipped yet"
+            assert not status.available and status.broken
+            assert f"shipped weights ({spec.name}.safetensors) are missing" in status.reason
         else:
-            assert status.available
+            assert status.available and not status.broken
+
+
+def test_only_a_method_whose_weights_do_not_ship_by_design_is_unavailable_without_being_broken() -> None:
+    from sr_core.registry import METHODS, MethodStatus
+
+    liif = METHODS["liif"]
+    held_back = dataclasses.replace(liif, recipe=None)
+    assert not MethodStatus(held_back, False, "no trained weights shipped yet").broken
+    assert MethodStatus(liif, False, "missing").broken
+    assert MethodStatus(held_back, False, "unreadable", Path("liif.safetensors")).broken
 
 
 def test_weights_of_a_recipe_with_measured_limits_say_so_and_others_do_not() -> None:
