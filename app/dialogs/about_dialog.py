@@ -30,7 +30,7 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("About ZoomSR")
         self.setWindowIcon(app_icon())
-        self.resize(900, 460)
+        self.resize(900, 640)
         layout = QVBoxLayout(self)
         intro = QLabel(
             f"<h2>ZoomSR {__version__}</h2><p>Zoom continuously into a photograph while implicit neural image "
