@@ -97,9 +97,14 @@ class MethodStatus:
 
     @property
     def broken(self) -> bool:
-        """Cannot run although it should: its checkpoint is there but unusable, or the weights
-        that ship with ZoomSR (its spec names their ``recipe``) are missing."""
-        return not self.available and (self.checkpoint is not None or self.info.recipe is not None)
+        """The installation is broken for this method: the weights that ship with ZoomSR (its
+        spec names their ``recipe``) are missing, or the shipped checkpoint cannot be used. A
+        user's own checkpoint that cannot be used is the user's file, not a broken installation."""
+        if self.available:
+            return False
+        if self.checkpoint is None:
+            return self.info.recipe is not None
+        return self.checkpoint.resolve().parent == checkpoints_dir().resolve()
 
     @property
     def licence_file(self) -> Path | None:

@@ -70,14 +70,15 @@ def test_selftest_renders_every_available_method(qtbot, fake_registry, capsys):
 
 def test_selftest_fails_when_a_shipped_method_cannot_run(qtbot, monkeypatch, tmp_path, capsys):
     """An installation without its weights (say, a wheel without its package data) or with a
-    checkpoint it cannot load fails the self-test: only weights absent by design are skipped."""
+    shipped checkpoint it cannot load fails the self-test: only weights absent by design (and
+    a user's own unusable checkpoints, tests/bad_inputs.py) are skipped."""
     from sr_core import registry
 
-    user = tmp_path / "user"
-    user.mkdir()
-    (user / "liif.safetensors").write_bytes(b"truncated")
-    monkeypatch.setattr(registry, "checkpoints_dir", lambda: tmp_path / "not-installed")
-    monkeypatch.setenv("ZOOMSR_CHECKPOINTS", str(user))
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "liif.safetensors").write_bytes(b"truncated")
+    monkeypatch.setattr(registry, "checkpoints_dir", lambda: shipped)
+    monkeypatch.setenv("ZOOMSR_CHECKPOINTS", str(tmp_path / "no-user-weights"))
     assert app_main.run(["--selftest"]) == 1
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert " ok:" in lines["bicubic"] and " ok:" in lines["nearest"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from pathlib import Path
 
 import pytest
 
@@ -61,14 +60,17 @@ def test_a_method_without_weights_is_unavailable_and_says_so(monkeypatch) -> Non
             assert status.available and not status.broken
 
 
-def test_only_a_method_whose_weights_do_not_ship_by_design_is_unavailable_without_being_broken() -> None:
-    from sr_core.registry import METHODS, MethodStatus
+def test_only_missing_or_unusable_shipped_weights_make_a_method_broken(tmp_path) -> None:
+    """Weights absent by design (no recipe) or a user's unusable checkpoint: unavailable, not broken."""
+    from sr_core.registry import METHODS, MethodStatus, checkpoints_dir
 
     liif = METHODS["liif"]
     held_back = dataclasses.replace(liif, recipe=None)
     assert not MethodStatus(held_back, False, "no trained weights shipped yet").broken
     assert MethodStatus(liif, False, "missing").broken
-    assert MethodStatus(held_back, False, "unreadable", Path("liif.safetensors")).broken
+    assert MethodStatus(liif, False, "unreadable", checkpoints_dir() / "liif.safetensors").broken
+    assert not MethodStatus(liif, False, "unreadable", tmp_path / "liif.safetensors").broken
+    assert not MethodStatus(liif, True, "trained weights", checkpoints_dir() / "liif.safetensors").broken
 
 
 def test_weights_of_a_recipe_with_measured_limits_say_so_and_others_do_not() -> None:
