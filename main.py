@@ -4,6 +4,7 @@
     python main.py upscale IN -o OUT --scale S    upscale a file
     python main.py methods [--json]               list methods and their weights
     python main.py import OFFICIAL.pth --method M import the authors' official weights
+    python main.py --version                      the version (sr_core.__version__)
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--version"]:
+        from sr_core import __version__
+
+        print(f"ZoomSR {__version__}")
+        return 0
     from sr_core import cli
 
     if args and args[0] in cli.COMMANDS:

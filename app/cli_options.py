@@ -41,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog="zoomsr", description="ZoomSR viewer: zoom into a photograph while super-resolution "
         "methods render the detail. Without IMAGE it opens a demo image.",
-        epilog="Other commands: 'python main.py upscale|methods|import --help'.")
+        epilog="Other commands: 'python main.py upscale|methods|import --help', 'python main.py --version'.")
     p.add_argument("image", nargs="?", help="image to open (or the reference with --gt)")
     p.add_argument("--zoom", type=finite_float(0, MAX_ZOOM, low_open=True),
                    help="device pixels per image pixel, e.g. 3 (default: fit)")

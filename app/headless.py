@@ -63,7 +63,10 @@ def screenshot(window: MainWindow, path: str, timeout: float) -> int:
 
 
 def selftest(window: MainWindow, timeout: float) -> int:
-    """Render one frame with every available method; print one line per method."""
+    """Render one frame with every available method; print one line per method.
+
+    A method is skipped only when no weights ship for it by design; one whose shipped weights
+    are missing or cannot be loaded fails the test (``MethodStatus.broken``)."""
     if not emit_keeps_references():
         _fail(f"selftest: FAILED: {BROKEN_BINDING}")
         return 1
@@ -74,6 +77,10 @@ def selftest(window: MainWindow, timeout: float) -> int:
     window.view.zoom_to(2.0)
     for name in provider.names():
         status = provider.status(name)
+        if status.broken:
+            failures += 1
+            print(f"{name:<9} FAILED: {status.reason}")
+            continue
         if not status.available:
             print(f"{name:<9} skipped: {status.reason}")
             continue

@@ -98,7 +98,7 @@ have="$(torch_kind)"
 [[ "$have" == "$FLAVOUR" ]] || fail "the build environment has torch flavour '$have', not '$FLAVOUR'
   (CPU: pip install torch --index-url https://download.pytorch.org/whl/cpu)"
 TORCH_VERSION_FROZEN="$("$PY" -c 'import torch; print(torch.__version__)')"
-VERSION="$("$PY" -c 'import re,pathlib; print(re.search(r"^version\s*=\s*\"([^\"]+)\"", pathlib.Path("pyproject.toml").read_text(), re.M).group(1))')"
+VERSION="$("$PY" -c 'import sr_core; print(sr_core.__version__)')"  # the one version source
 
 # --- build ----------------------------------------------------------------------------------
 # dist/ZoomSR for the CPU flavour, dist/cuda/ZoomSR for CUDA (so that both can coexist)
@@ -113,7 +113,7 @@ if [[ $SKIP_BUILD == 0 ]]; then
     echo "built in $(( $(date +%s) - start )) s"
     # Linux tarball extras, beside the executable (as Blender and Firefox ship theirs)
     cp packaging/linux/zoomsr.desktop packaging/linux/install-desktop-entry.sh "$BUNDLE/"
-    cp resources/icons/zoomsr.png resources/icons/zoomsr.svg "$BUNDLE/"
+    cp resources/icons/zoomsr.png resources/icons/zoomsr.svg LICENSE THIRD_PARTY_NOTICES.md "$BUNDLE/"
     chmod +x "$BUNDLE/install-desktop-entry.sh"
 fi
 [[ -x "$BUNDLE/ZoomSR" ]] || fail "$BUNDLE/ZoomSR does not exist"
@@ -142,22 +142,37 @@ elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 COLD="first start after the build (page cache warm)"
 if sync && { echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null; then COLD="cold (page cache dropped)"; fi
 
-step "frozen self-test: QT_QPA_PLATFORM=offscreen ${BUNDLE#$ROOT/}/ZoomSR --selftest"
+step "frozen version and notices"
+[[ "$(frozen --version)" == "ZoomSR $VERSION" ]] || fail "frozen --version printed '$(frozen --version)', not 'ZoomSR $VERSION'"
+for notice in LICENSE THIRD_PARTY_NOTICES.md licenses/Qt/LGPL-3.0.txt licenses/torch/LICENSE \
+        resources/checkpoints/liif.LICENSE.txt; do
+    [[ -s "$BUNDLE/_internal/$notice" ]] || fail "the bundle has no _internal/$notice"
+done
+echo "ZoomSR $VERSION; LICENSE, THIRD_PARTY_NOTICES.md and $(find "$BUNDLE/_internal/licenses" -type f | wc -l) licence files"
+
+step "frozen self-test (every shipped method): QT_QPA_PLATFORM=offscreen ${BUNDLE#$ROOT/}/ZoomSR --selftest"
 t0=$(now)
 frozen --selftest 2>&1 | tee "$TMP/selftest.log" || fail "frozen --selftest exited non-zero (log above)"
-t1=$(now)
-SELFTEST_S=$(elapsed "$t0" "$t1")
-frozen --selftest > "$TMP/selftest2.log" 2>&1 || fail "second frozen --selftest failed"
-SELFTEST_WARM_S=$(elapsed "$t1" "$(now)")
+SELFTEST_S=$(elapsed "$t0" "$(now)")
+grep -q "^selftest: ok" "$TMP/selftest.log" || fail "frozen --selftest did not say 'selftest: ok'"
 
 step "frozen command line: methods, upscale"
-frozen methods > "$TMP/methods.log" 2>&1 || { cat "$TMP/methods.log"; fail "frozen 'methods' failed"; }
-head -n 3 "$TMP/methods.log"
+t0=$(now)
+frozen methods --json > "$TMP/methods.json" 2> "$TMP/methods.err" \
+    || { cat "$TMP/methods.err"; fail "frozen 'methods' failed"; }
+METHODS_S=$(elapsed "$t0" "$(now)")
+"$PY" - "$TMP/methods.json" <<'EOF' || fail "frozen 'methods' lists a method as unavailable"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+missing = [f"{r['method']}: {r['reason']}" for r in rows if not r["available"]]
+print(f"methods: {len(rows)} listed, {len(rows) - len(missing)} available")
+sys.exit("\n".join(missing) or None)
+EOF
 frozen upscale "$BUNDLE/_internal/resources/demo/kodim08.webp" -o "$TMP/run/up.png" \
-    --scale 1.5 --method bicubic > "$TMP/upscale.log" 2>&1 \
+    --scale 1.5 --method liif > "$TMP/upscale.log" 2>&1 \
     || { cat "$TMP/upscale.log"; fail "frozen 'upscale' failed"; }
 [[ -s "$TMP/run/up.png" ]] || fail "frozen 'upscale' wrote no PNG"
-echo "upscale: wrote a $(stat -c %s "$TMP/run/up.png")-byte PNG"
+echo "upscale --method liif: wrote a $(stat -c %s "$TMP/run/up.png")-byte PNG"
 
 if [[ $SMOKE == 1 ]]; then
     # Every architecture's forward pass, on tiny random-weight checkpoints that exist only in
@@ -196,7 +211,8 @@ echo "flavour:          $FLAVOUR (torch $TORCH_VERSION_FROZEN), ZoomSR $VERSION"
 echo "bundle:           ${BUNDLE#$ROOT/}  $SIZE_H ($SIZE_MB MiB), $FILES files"
 du -sh "$BUNDLE/_internal/torch" "$BUNDLE/_internal/PySide6" 2>/dev/null | sed 's|'"$BUNDLE"'/||; s/^/  /'
 echo "needs glibc:      >= ${GLIBC#GLIBC_} (newest GLIBC_ symbol version in the bundle)"
-echo "--selftest:       ${SELFTEST_S} s, $COLD; ${SELFTEST_WARM_S} s on a second run"
+echo "--selftest:       ${SELFTEST_S} s (every shipped method), $COLD"
+echo "methods --json:   ${METHODS_S} s (start, import torch, read every checkpoint's metadata)"
 [[ $SMOKE == 1 ]] && echo "all-methods run:  ${SMOKE_S} s ($(tail -n 1 "$TMP/smoke.log"))"
 echo "self-test:        $(tail -n 1 "$TMP/selftest.log")"
 echo "on X11 (xcb):     $XCB_RESULT"

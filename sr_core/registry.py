@@ -97,6 +97,17 @@ class MethodStatus:
         return f"{line}. {limits}" if limits else line
 
     @property
+    def broken(self) -> bool:
+        """The installation is broken for this method: the weights that ship with ZoomSR (its
+        spec names their ``recipe``) are missing, or the shipped checkpoint cannot be used. A
+        user's own checkpoint that cannot be used is the user's file, not a broken installation."""
+        if self.available:
+            return False
+        if self.checkpoint is None:
+            return self.info.recipe is not None
+        return self.checkpoint.resolve().parent == checkpoints_dir().resolve()
+
+    @property
     def licence_file(self) -> Path | None:
         """The licence notice shipped beside the checkpoint, if it names one that exists."""
         name = ((self.meta or {}).get("provenance") or {}).get("licence_file")
@@ -113,6 +124,9 @@ def method_status(name: str, checkpoint: str | os.PathLike | None = None) -> Met
         return MethodStatus(info, True, "no weights needed")
     path = Path(checkpoint) if checkpoint else default_checkpoint(name)
     if path is None:
+        if info.recipe:
+            return MethodStatus(info, False, f"its shipped weights ({name}.safetensors) are missing from "
+                                             f"{checkpoints_dir()}: this installation is incomplete")
         return MethodStatus(info, False, "no trained weights shipped yet")
     try:
         meta = checkpoints.read_metadata(path)

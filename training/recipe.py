@@ -15,16 +15,21 @@ import hashlib
 import inspect
 import json
 import math
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
 
 from sr_core.architectures import ARCHITECTURE_SPECS, ARCHITECTURES, SPECS, TRAINING
 from sr_core.registry import METHODS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"

@@ -41,7 +41,7 @@ if [[ $SKIP_INSTALL == 0 ]]; then
     "$PY" -m pip install "torch${TORCH_VERSION:+==$TORCH_VERSION}"
     "$PY" -m pip install -e ".[package]"
 fi
-VERSION="$("$PY" -c 'import re,pathlib; print(re.search(r"^version\s*=\s*\"([^\"]+)\"", pathlib.Path("pyproject.toml").read_text(), re.M).group(1))')"
+VERSION="$("$PY" -c 'import sr_core; print(sr_core.__version__)')"  # the one version source
 
 # macOS torch has no CUDA (it has MPS): that is the spec's "cpu" flavour.
 export ZOOMSR_FLAVOUR=cpu

@@ -66,3 +66,22 @@ def test_selftest_renders_every_available_method(qtbot, fake_registry, capsys):
     assert any(line.startswith("fake") and " ok:" in line for line in lines)
     assert any(line.startswith("liif") and "skipped" in line for line in lines)
     assert lines[-1].startswith("selftest: ok")
+
+
+def test_selftest_fails_when_a_shipped_method_cannot_run(qtbot, monkeypatch, tmp_path, capsys):
+    """An installation without its weights (say, a wheel without its package data) or with a
+    shipped checkpoint it cannot load fails the self-test: only weights absent by design (and
+    a user's own unusable checkpoints, tests/bad_inputs.py) are skipped."""
+    from sr_core import registry
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "liif.safetensors").write_bytes(b"truncated")
+    monkeypatch.setattr(registry, "checkpoints_dir", lambda: shipped)
+    monkeypatch.setenv("ZOOMSR_CHECKPOINTS", str(tmp_path / "no-user-weights"))
+    assert app_main.run(["--selftest"]) == 1
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert " ok:" in lines["bicubic"] and " ok:" in lines["nearest"]
+    assert "FAILED: liif.safetensors is not a readable safetensors checkpoint" in lines["liif"]
+    assert "FAILED: its shipped weights (clit.safetensors) are missing" in lines["clit"]
+    assert lines["selftest:"].startswith("selftest: FAILED (7 method(s) failed, 2 passed)")

@@ -102,3 +102,5 @@ def test_the_about_dialog_shows_the_shipped_weights_and_their_licences(qtbot):
     notices = dialog.licences.toPlainText()
     assert "Copyright (c) 2020, Yinbo Chen" in notices and "Copyright (c) 2024, pifroggi" in notices
     assert "BSD 3-Clause License" in notices
+    assert "MIT License" in notices and "# Third-party notices" in notices  # LICENSE, THIRD_PARTY_NOTICES.md
+    assert "PySide6" in notices and "LGPL-3.0" in notices

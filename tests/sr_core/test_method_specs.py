@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from dataclasses import replace
 
@@ -46,17 +47,32 @@ def test_spec_is_consistent(spec) -> None:
 
 
 def test_a_method_without_weights_is_unavailable_and_says_so(monkeypatch) -> None:
-    """Where no weights are found, a method that needs them cannot run and its status says why;
-    a method without weights to find (bicubic) always can."""
+    """Where no weights are found, a method that needs them cannot run, and since every such
+    method ships weights (its recipe), the installation is broken and the status says so; a
+    method without weights to find (bicubic) always can."""
     from sr_core import registry
 
     monkeypatch.setattr(registry, "default_checkpoint", lambda name: None)
     for spec in SPECS:
         status = registry.method_status(spec.name)
         if spec.needs_weights:
-            assert not status.available and status.reason == "no trained weights shipped yet"
+            assert not status.available and status.broken
+            assert f"shipped weights ({spec.name}.safetensors) are missing" in status.reason
         else:
-            assert status.available
+            assert status.available and not status.broken
+
+
+def test_only_missing_or_unusable_shipped_weights_make_a_method_broken(tmp_path) -> None:
+    """Weights absent by design (no recipe) or a user's unusable checkpoint: unavailable, not broken."""
+    from sr_core.registry import METHODS, MethodStatus, checkpoints_dir
+
+    liif = METHODS["liif"]
+    held_back = dataclasses.replace(liif, recipe=None)
+    assert not MethodStatus(held_back, False, "no trained weights shipped yet").broken
+    assert MethodStatus(liif, False, "missing").broken
+    assert MethodStatus(liif, False, "unreadable", checkpoints_dir() / "liif.safetensors").broken
+    assert not MethodStatus(liif, False, "unreadable", tmp_path / "liif.safetensors").broken
+    assert not MethodStatus(liif, True, "trained weights", checkpoints_dir() / "liif.safetensors").broken
 
 
 def test_weights_of_a_recipe_with_measured_limits_say_so_and_others_do_not() -> None:

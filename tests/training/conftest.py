@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-import tomllib
 import torch
 from PIL import Image
 
 from sr_core.architectures import SPECS
 from training.recipe import CONFIG_DIR, Recipe, merge, parse
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10
+    import tomli as tomllib
 
 #: each trainable method's ``MethodSpec.tiny_train``
 TINY_MODELS: dict[str, dict[str, Any]] = {spec.name: spec.tiny_train for spec in SPECS if spec.tiny_train}

@@ -1,5 +1,5 @@
-"""About ZoomSR: what it is, every method with its paper and where its weights come from, and
-the licences of the shipped weights."""
+"""About ZoomSR: what it is, its version, every method with its paper and where its weights come
+from, ZoomSR's licence and the notices of what it ships (weights, libraries)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 from app.model.method_provider import HOW_TO_GET_WEIGHTS, MethodProvider
 from app.ui import theme
 from app.ui.icons import app_icon
+from sr_core import __version__
 from sr_core.logs import log_path
+from sr_core.paths import NOTICE_FILES, notice_text
 
 
 class AboutDialog(QDialog):
@@ -28,10 +30,10 @@ class AboutDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("About ZoomSR")
         self.setWindowIcon(app_icon())
-        self.resize(900, 460)
+        self.resize(900, 640)
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "<h2>ZoomSR</h2><p>Zoom continuously into a photograph while implicit neural image "
+            f"<h2>ZoomSR {__version__}</h2><p>Zoom continuously into a photograph while implicit neural image "
             "functions render the detail, and compare arbitrary-scale super-resolution methods "
             "side by side.</p>", self)
         intro.setWordWrap(True)
@@ -70,7 +72,7 @@ class AboutDialog(QDialog):
         self.licences = QPlainTextEdit(licence_notices(provider), self)
         self.licences.setReadOnly(True)
         self.licences.setMaximumHeight(160)
-        layout.addWidget(QLabel("Licences of the shipped weights:", self))
+        layout.addWidget(QLabel("Licences (ZoomSR: MIT; the weights and libraries it ships):", self))
         layout.addWidget(self.licences)
         self.log_label = QLabel(f"Log file (error details): {log_path()}", self)
         self.log_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -83,7 +85,8 @@ class AboutDialog(QDialog):
 
 
 def licence_notices(provider: MethodProvider) -> str:
-    """The licence notices shipped beside the weights in use, one after the other."""
+    """ZoomSR's licence, its third-party notices and the notices beside the weights in use."""
     files = {status.licence_file for status in map(provider.status, provider.names())} - {None}
-    texts = [path.read_text(encoding="utf-8", errors="replace") for path in sorted(files)]
-    return "\n\n".join(texts) or "No third-party weights are in use."
+    texts = [notice_text(name) or f"{name}: not found in this installation" for name in NOTICE_FILES]
+    texts += [path.read_text(encoding="utf-8", errors="replace") for path in sorted(files)]
+    return "\n\n".join(texts)
