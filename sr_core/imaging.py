@@ -371,14 +371,26 @@ def _decode(src: _Source, max_pixels: int, least: tuple[int, int] | None) -> tup
     return decoded, _mode_name(decoded.samples, decoded.cmyk)
 
 
+#: bytes read for a TIFF-shaped file's EXIF (IFD0 and the EXIF IFD come first in practice)
+_EXIF_HEAD = 4 * 2**20
+
+
 def _tiff_exif(src: _Source) -> bytes | None:
-    """The EXIF of a TIFF-shaped file (TIFF, DNG, NEF, …) as Pillow reads it, if it can."""
+    """The EXIF (IFD0, EXIF and GPS IFDs) of a TIFF-shaped file (TIFF, DNG, NEF, …), if it has
+    one that Pillow can parse from the file's first 4 MB."""
+    if src.data is not None:
+        head = src.data[:_EXIF_HEAD]
+    else:
+        with open(src.path, "rb") as f:
+            head = f.read(_EXIF_HEAD)
+    if head[:4] not in (b"II*\x00", b"MM\x00*"):
+        return None
+    exif = Image.Exif()
     try:
-        with Image.open(src.open(), formats=["TIFF"]) as im:
-            exif = im.getexif()
-            exif.get_ifd(0x8769)
-            return exif.tobytes() if len(exif) else None
-    except (*_DECODE_ERRORS, UnidentifiedImageError):
+        exif.load(b"Exif\x00\x00" + head)
+        exif.get_ifd(0x8769)
+        return exif.tobytes() if len(exif) else None
+    except (*_DECODE_ERRORS, KeyError, TypeError):
         return None
 
 

@@ -62,7 +62,7 @@ _image_keys = itertools.count()
 class SourceImage:
     """An LR image as the renderers see it: normalised ``(1, 3, H, W)`` float32 on the CPU.
 
-    ``pixels``: ``H × W × 3`` RGB, floats in [0, 1] or uint8 (divided by 255). The tensor is
+    ``pixels``: ``H × W × 3`` RGB, floats in [0, 1] or integer levels (uint8 / 255, uint16 / 65535). The tensor is
     filled band by band, so building it allocates nothing else of the image's size (a
     48-megapixel image: the 576 MB tensor, not three times that in temporaries).
     """
@@ -79,8 +79,8 @@ class SourceImage:
         self.lr = torch.empty((1, 3, height, width), dtype=torch.float32)
         for top in range(0, height, self.BAND):
             band = torch.from_numpy(np.ascontiguousarray(pixels[top:top + self.BAND], dtype=np.float32))
-            if pixels.dtype == np.uint8:
-                band /= 255
+            if pixels.dtype in (np.uint8, np.uint16):
+                band /= np.iinfo(pixels.dtype).max
             self.lr[0, :, top:top + self.BAND] = normalize(band.permute(2, 0, 1))
         self.key = next(_image_keys)
 
