@@ -9,6 +9,7 @@ import numpy as np
 from app.document import GroundTruth
 from app.tiles import TileKey
 from sr_core.geometry import Rect
+from sr_core.metadata import PhotoMetadata
 from sr_core.render import SourceImage
 
 
@@ -54,7 +55,7 @@ Job = TileJob | MetricsJob
 
 @dataclass(frozen=True)
 class ExportItem:
-    """One PNG: output pixels ``rect`` of ``method`` on the ``out_h × out_w`` grid."""
+    """One file: output pixels ``rect`` of ``method`` on the ``out_h × out_w`` grid."""
 
     method: str
     source: SourceImage
@@ -62,8 +63,10 @@ class ExportItem:
     out_w: int
     rect: Rect
     path: str
-    #: PNG bit depth (8 or 16: that of the input file)
+    #: bit depth (8 or 16: that of the input file, where the format holds it)
     bits: int = 8
+    #: the photograph's EXIF and XMP, written into the file
+    metadata: PhotoMetadata | None = None
 
 
 @dataclass(frozen=True)

@@ -113,12 +113,13 @@ def main(argv: list[str] | None = None) -> None:
         torch.manual_seed(0)
         model = build(ARCH, {"encoder": name}).to(device=device, dtype=dtype).eval()
         radius = model.encoder_radius
-        crop = image.lr[..., r0:r0 + args.region, r0:r0 + args.region].to(device, dtype)
+        crop = image.region(r0, r0 + args.region, r0, r0 + args.region).to(device, dtype)
         renderer = Renderer(model, device=device, dtype=dtype)
         with torch.inference_mode():
             macs = count_macs(partial(model.encode, crop)) / args.region ** 2
             seconds = best_time(partial(model.encode, crop), device, args.repeats)
-            whole = model.encode(image.lr.to(device, dtype))[..., r0:r0 + args.region, r0:r0 + args.region]
+            whole = model.encode(image.region(0, image.height).to(device, dtype))
+            whole = whole[..., r0:r0 + args.region, r0:r0 + args.region]
             region = Rect(r0, r0, r0 + args.region, r0 + args.region)
             # the features the renderer stitches from its cached tiles (cold cache)
             diff = float((renderer._features(model, image, region) - whole).abs().max())
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
                             s_per_lr_mp=per_mp, tiled_max_diff=diff))
         for p in args.pieces:
             size = p + 2 * radius
-            piece = image.lr[..., :size, :size].to(device, dtype)
+            piece = image.region(0, size, 0, size).to(device, dtype)
             with torch.inference_mode():
                 t = best_time(partial(model.encode, piece), device, args.repeats)
             useful = p ** 2

@@ -312,7 +312,7 @@ def _finish(decoded: Decoded, least: tuple[int, int] | None, levels: bool, sourc
     grayscale = colour.shape[2] == 1
     if grayscale:
         colour = np.broadcast_to(colour, (*colour.shape[:2], 3))
-    pixels = np.ascontiguousarray(colour) if levels else _normalised(colour, peak)
+    pixels = colour if levels else _normalised(colour, peak)  # levels: views stay views (no copy)
     return LoadedImage(
         pixels=pixels, alpha=alpha, bit_depth=8 * samples.dtype.itemsize, grayscale=grayscale,
         source_mode=mode, path=source.path,
@@ -350,8 +350,22 @@ def _decode_pillow(src: _Source, max_pixels: int, least: tuple[int, int] | None)
             samples, cmyk = _png16(src, rawmode), False
             mode = {"RGB;16B": "RGB;16", "RGBA;16B": "RGBA;16", "LA;16B": "LA;16"}[rawmode]
         else:
-            samples, cmyk = _pillow_samples(_reduced(im, least, swap=orientation >= 5))
+            samples, cmyk = _jpeg_samples(src, im, least, orientation), False
+            if samples is None:
+                samples, cmyk = _pillow_samples(_reduced(im, least, swap=orientation >= 5))
     return Decoded(samples, orientation, icc, exif, xmp, cmyk), mode
+
+
+def _jpeg_samples(src: _Source, im: Image.Image, least: tuple[int, int] | None,
+                  orientation: int) -> np.ndarray | None:
+    """A whole RGB or grey JPEG through libjpeg-turbo straight into its array; None for other
+    files (and for a JPEG that is decoded reduced, or may be truncated), which Pillow decodes."""
+    if im.format != "JPEG" or im.mode not in ("RGB", "L") or _factor(im.size, least, orientation >= 5) >= 2:
+        return None
+    try:
+        return photo_formats.decode_jpeg(src.open())
+    except FormatError as exc:
+        raise ImageLoadError(f"{src.name}: {exc}. Re-export or re-download it.") from None
 
 
 def _decode(src: _Source, max_pixels: int, least: tuple[int, int] | None) -> tuple[Decoded, str]:
@@ -407,7 +421,7 @@ def load_image(
     rejects, and anything but a regular file whose first bytes name a supported format.
 
     ``levels``: integer pixels (uint8 for 8-bit sources, uint16 for deeper ones) instead of a
-    float copy of the image.
+    float copy of the image; they may be a view (rotated, or grey broadcast to RGB), not a copy.
     ``least``: (height, width) the caller needs at least; a larger image may be decoded
     reduced by an integer factor (box filter) so that memory follows that size, not the file's.
     """

@@ -169,6 +169,33 @@ def as_levels(data: np.ndarray) -> np.ndarray:
     raise FormatError(f"{data.dtype} samples are not supported (8- and 16-bit integers and floats are)")
 
 
+# --- JPEG -----------------------------------------------------------------------------------
+
+
+def decode_jpeg(source: Source) -> np.ndarray | None:
+    """A baseline/progressive RGB or grey JPEG decoded by libjpeg-turbo (imagecodecs) straight
+    into one H×W×C uint8 array: 3 bytes a pixel at the peak, where Pillow's decoder holds 4 and
+    ``np.asarray`` then copies them (the same pixels: both are libjpeg-turbo, exact IDCT).
+
+    None when the file does not end with the end-of-image marker: libjpeg-turbo would fill a
+    truncated file with grey, Pillow's decoder then says what is wrong.
+    """
+    import imagecodecs
+
+    if isinstance(source, str):
+        with open(source, "rb") as f:
+            data = f.read()
+    else:
+        data = source.read()
+    if not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+        return None
+    try:
+        samples = imagecodecs.jpeg8_decode(data)
+    except imagecodecs.Jpeg8Error as exc:
+        raise FormatError(f"the JPEG is truncated or damaged ({_one_line(exc)})") from None
+    return samples[..., None] if samples.ndim == 2 else samples
+
+
 # --- HEIF -----------------------------------------------------------------------------------
 
 

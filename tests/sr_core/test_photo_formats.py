@@ -139,6 +139,17 @@ def test_dng_is_developed_with_the_camera_white_balance(tmp_path: Path, orientat
     assert len(np.unique(ramp)) > 70 and np.all(np.diff(ramp.astype(int)) > 0)  # 16-bit, rising
 
 
+@pytest.mark.parametrize("grey", [False, True])
+def test_a_whole_jpeg_decodes_to_the_pixels_pillow_gives(grey: bool) -> None:
+    rgb = np.random.default_rng(7).integers(0, 256, (33, 47, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb[..., 0] if grey else rgb).save(buffer, "JPEG", quality=80)
+    img = load_image(buffer.getvalue(), levels=True)
+    expected = np.asarray(Image.open(io.BytesIO(buffer.getvalue())))
+    np.testing.assert_array_equal(img.pixels, np.repeat(expected[..., None], 3, 2) if grey else expected)
+    assert img.grayscale == grey
+
+
 def test_bad_photographs_are_refused_with_one_line(tmp_path: Path) -> None:
     rgb = (smooth_rgb16(16, 16) >> 8).astype(np.uint8)
     heic = write_heic(tmp_path / "cut.heic", rgb)
