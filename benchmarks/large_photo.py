@@ -5,7 +5,7 @@ whether zooming in decodes the file again — this tree against another commit, 
 
 Makes a JPEG of the given size (a smooth photo-like pattern with sensor-like noise; kept in
 the system's temporary folder between runs) unless ``--image`` names one. Each code tree
-(this one, and ``--before`` checked out into a temporary git worktree) runs in its own
+(this one, and the files of commit ``--before`` in a temporary folder) runs in its own
 offscreen viewer process: it opens the file, waits for the first frame at *fit* (the
 preview), then for the final tiles of the fit view, then zooms to ×4 about the centre and
 waits for its final tiles. It prints the seconds of each, the peak resident memory (bytes per
@@ -105,10 +105,12 @@ def run_tree(tree: Path, image: Path) -> dict:
 
 
 def before_tree(ref: str, folder: Path) -> Path:
-    """A worktree of ``ref`` with this tree's benchmark probe copied in (older trees lack it)."""
+    """The files of commit ``ref`` (``git archive``: no worktree is registered) with this tree's
+    benchmark probe copied in (older trees lack it)."""
     tree = folder / "before"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), ref], check=True,
-                   capture_output=True)
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
     (tree / "benchmarks" / "large_photo.py").write_text(Path(__file__).read_text())
     return tree
 
@@ -133,13 +135,8 @@ def main(argv: list[str] | None = None) -> None:
         trees = [("this tree", ROOT)]
         if args.before:
             trees.insert(0, (f"before ({args.before})", before_tree(args.before, Path(folder))))
-        try:
-            for name, tree in trees:
-                rows.append({"code": name, **run_tree(tree, image)})
-        finally:
-            if args.before:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(Path(folder) / "before")],
-                               capture_output=True)
+        for name, tree in trees:
+            rows.append({"code": name, **run_tree(tree, image)})
     print(f"{image.name}: {rows[0]['pixels'] / 1e6:.1f} megapixels, one bicubic panel, window 1200×700")
     print_table(["code", "fit: first frame s", "fit: final s", "×4: final s", "peak MB", "peak B/pixel",
                  "baseline MB", "above baseline B/pixel", "decodes (open, ×4)"],
