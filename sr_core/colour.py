@@ -3,8 +3,9 @@
 Conversions run in 32-bit float through LittleCMS (``imagecodecs.cms_transform``), band by
 band, and are rounded back to the source's integer depth: 8- and 16-bit images get the same
 colours, and a 16-bit gradient keeps its levels. (LittleCMS's 8- and 16-bit integer pipelines
-are off by up to 13 8-bit levels near the gamut boundary, measured against the float path
-and the matrix arithmetic; Pillow's ImageCms offers only those, and 8-bit RGB at that.)
+were off by up to 12 and 20 8-bit levels near the gamut boundary for AdobeRGB → sRGB, measured
+against the float path and the matrix arithmetic; Pillow's ImageCms offers only those, and
+8-bit RGB at that.)
 """
 
 from __future__ import annotations
