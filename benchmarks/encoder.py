@@ -88,6 +88,30 @@ def encoded_area(model: SRMethod, tile: int, zoom: float, views: int = 8) -> flo
     return area / views / ((VIEW[0] / zoom) * (VIEW[1] / zoom))
 
 
+def _encoder_cost(model: torch.nn.Module, name: str, image: SourceImage, r0: int, side: int,
+                  device: torch.device, dtype: torch.dtype, repeats: int,
+                  peak: float) -> tuple[list[str], dict[str, Any], float]:
+    """One encoder's cost on a ``side²`` LR region at ``r0``: the table row, the JSON record and
+    the seconds per LR megapixel."""
+    radius = model.encoder_radius
+    crop = image.region(r0, r0 + side, r0, r0 + side).to(device, dtype)
+    renderer = Renderer(model, device=device, dtype=dtype)
+    with torch.inference_mode():
+        macs = count_macs(partial(model.encode, crop)) / side ** 2
+        seconds = best_time(partial(model.encode, crop), device, repeats)
+        whole = model.encode(image.region(0, image.height).to(device, dtype))
+        whole = whole[..., r0:r0 + side, r0:r0 + side]
+        region = Rect(r0, r0, r0 + side, r0 + side)
+        # the features the renderer stitches from its cached tiles (cold cache)
+        diff = float((renderer._features(model, image, region) - whole).abs().max())
+    per_mp = seconds / (side ** 2 / 1e6)
+    row = [name, radius, f"{macs / 1e6:.3f} M", fmt(per_mp), fmt(1 / per_mp),
+           f"{100 * macs * side ** 2 / seconds / peak:.0f}%", fmt(diff, 2)]
+    result = dict(part="cost", encoder=name, radius=radius, macs_per_lr_px=macs,
+                  s_per_lr_mp=per_mp, tiled_max_diff=diff)
+    return row, result, per_mp
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_arguments(parser)
@@ -113,23 +137,13 @@ def main(argv: list[str] | None = None) -> None:
         torch.manual_seed(0)
         model = build(ARCH, {"encoder": name}).to(device=device, dtype=dtype).eval()
         radius = model.encoder_radius
-        crop = image.lr[..., r0:r0 + args.region, r0:r0 + args.region].to(device, dtype)
-        renderer = Renderer(model, device=device, dtype=dtype)
-        with torch.inference_mode():
-            macs = count_macs(partial(model.encode, crop)) / args.region ** 2
-            seconds = best_time(partial(model.encode, crop), device, args.repeats)
-            whole = model.encode(image.lr.to(device, dtype))[..., r0:r0 + args.region, r0:r0 + args.region]
-            region = Rect(r0, r0, r0 + args.region, r0 + args.region)
-            # the features the renderer stitches from its cached tiles (cold cache)
-            diff = float((renderer._features(model, image, region) - whole).abs().max())
-        per_mp = seconds / (args.region ** 2 / 1e6)
-        cost_rows.append([name, radius, f"{macs / 1e6:.3f} M", fmt(per_mp), fmt(1 / per_mp),
-                          f"{100 * macs * args.region ** 2 / seconds / peak:.0f}%", fmt(diff, 2)])
-        results.append(dict(part="cost", encoder=name, radius=radius, macs_per_lr_px=macs,
-                            s_per_lr_mp=per_mp, tiled_max_diff=diff))
+        row, result, per_mp = _encoder_cost(model, name, image, r0, args.region, device, dtype,
+                                            args.repeats, peak)
+        cost_rows.append(row)
+        results.append(result)
         for p in args.pieces:
             size = p + 2 * radius
-            piece = image.lr[..., :size, :size].to(device, dtype)
+            piece = image.region(0, size, 0, size).to(device, dtype)
             with torch.inference_mode():
                 t = best_time(partial(model.encode, piece), device, args.repeats)
             useful = p ** 2

@@ -107,7 +107,7 @@ def measure(arch: str, model: SRMethod, image: SourceImage, scale: float, args: 
     if arch in REFERENCE_ARCHS and not args.no_reference:
         ref_model = model if dtype == torch.float32 else copy.deepcopy(model).float()
         with torch.no_grad():
-            maps = reference_features(ref_model, image.lr.to(device))
+            maps = reference_features(ref_model, image.region(0, image.height).to(device))
         q = Queries.grid(out_h, out_w, (rect.top, rect.bottom), (rect.left, rect.right), device=device)
         ref = reference_query(ref_model, maps, q)
         ref_s = best_time(lambda: reference_query(ref_model, maps, q), device, args.repeats)

@@ -26,6 +26,10 @@ MAX_SIDE = 1_000_000
 MAX_OUTPUT_PIXELS = 400_000_000
 #: output rows rendered at a time (bounds the float memory of a render)
 STRIP_ROWS = 256
+#: --format choices for folder outputs
+FOLDER_FORMATS = ("png", "tif", "jpg", "webp")
+#: JPEG/WebP quality by default (sr_core.image_writer.DEFAULT_QUALITY, not imported: keeps --help fast)
+DEFAULT_QUALITY = 92
 
 
 def main(argv: list[str]) -> int:
@@ -35,8 +39,8 @@ def main(argv: list[str]) -> int:
     up = sub.add_parser("upscale", help="upscale image files (or folders of them) with one method")
     up.add_argument("input", type=Path, nargs="+", help="image files and/or folders of images")
     up.add_argument("-o", "--output", type=Path, required=True,
-                    help="output PNG for one input file; otherwise a folder, which gets "
-                         "NAME-METHOD.png for every input image")
+                    help="output file for one input (.png, .tif, .jpg or .webp: the ending picks the "
+                         "format); otherwise a folder, which gets NAME-METHOD.EXT for every input image")
     size = up.add_mutually_exclusive_group(required=True)
     size.add_argument("--scale", type=finite_float(0, MAX_SCALE, low_open=True),
                       help="scale factor, e.g. 3.5")
@@ -47,7 +51,16 @@ def main(argv: list[str]) -> int:
     up.add_argument("--checkpoint", type=Path, help="weights to use instead of the default")
     up.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     up.add_argument("--precision", default="float32", help="float32, float16 or bfloat16 (GPU)")
-    up.add_argument("--bits", type=int, choices=(8, 16), help="PNG bit depth (default: as input)")
+    up.add_argument("--bits", type=int, choices=(8, 16),
+                    help="bit depth of PNG/TIFF output (default: as input; JPEG and WebP hold 8)")
+    up.add_argument("--format", choices=FOLDER_FORMATS, default="png",
+                    help="format of the files written into an output folder (default: png)")
+    up.add_argument("--quality", type=bounded_int(1, 100), default=DEFAULT_QUALITY,
+                    help=f"JPEG/WebP quality, 1-100 (default: {DEFAULT_QUALITY}; WebP 100: lossless)")
+    exists = up.add_mutually_exclusive_group()
+    exists.add_argument("--overwrite", action="store_true", help="replace outputs that exist")
+    exists.add_argument("--skip-existing", action="store_true",
+                        help="leave outputs that exist as they are and skip their inputs")
 
     ls = sub.add_parser("methods", help="list methods, their papers and weights")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
@@ -83,7 +96,10 @@ def _upscale(args: argparse.Namespace) -> int:
     from sr_core.registry import MissingWeightsError, get_info, load_method
     from sr_core.render import Renderer
 
-    jobs = _upscale_jobs(args.input, args.output, args.method)
+    jobs = _upscale_jobs(args)
+    if not jobs:
+        print("nothing to do: every output exists (--skip-existing)", file=sys.stderr)
+        return 0
     try:
         info = get_info(args.method)
         if args.checkpoint is not None and not info.needs_weights:
@@ -114,53 +130,78 @@ def _upscale(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _upscale_jobs(inputs: list[Path], output: Path, method: str) -> list[tuple[Path, Path]]:
-    """(input, output) pairs: one file to a ``.png`` path, or everything into a folder.
+def _upscale_jobs(args: argparse.Namespace) -> list[tuple[Path, Path]]:
+    """(input, output) pairs: one file to a file, or everything into a folder; outputs that
+    exist are refused (without --overwrite) or dropped (--skip-existing).
 
     An output with a file ending (and not an existing folder) is a file; anything else a folder.
     """
-    from sr_core.imaging import list_images
+    from sr_core.image_writer import DEEP_FORMATS, output_format
     from sr_core.outputs import OutputError, check_folder, check_output_file
 
+    inputs, output = args.input, args.output
     if output.suffix and not output.is_dir():
-        if output.suffix.lower() != ".png":
-            raise UserError(f"{output.name}: only PNG output is supported")
         if len(inputs) > 1 or inputs[0].is_dir():
             raise UserError(f"{output.name}: several images go into a folder; give a folder as -o")
-        try:
-            check_output_file(output, inputs)
-        except OutputError as err:
-            raise UserError(str(err)) from None
-        return [(inputs[0], output)]
-    if output.exists() and not output.is_dir():
-        kind = "a file" if output.is_file() else "not a folder"
-        raise UserError(f"{output}: is {kind}; give a folder as -o for several images")
-    files = []
-    for path in inputs:
-        if path.is_dir():
-            found = list_images(path)
-            if not found:
-                raise UserError(f"{path}: no images in this folder")
-            files += found
-        else:
-            files.append(path)
-    targets = [output / f"{f.stem}-{method}.png" for f in files]
-    if len(set(targets)) < len(targets):
-        raise UserError("two inputs share a name; upscale them into separate folders")
+        files, targets = [inputs[0]], [output]
+    else:
+        if output.exists() and not output.is_dir():
+            kind = "a file" if output.is_file() else "not a folder"
+            raise UserError(f"{output}: is {kind}; give a folder as -o for several images")
+        files = [f for path in inputs for f in _input_files(path)]
+        targets = [output / f"{f.stem}-{args.method}.{args.format}" for f in files]
+        if len(set(targets)) < len(targets):
+            raise UserError("two inputs share a name; upscale them into separate folders")
     try:
-        check_folder(output, create=True)
-        for target in targets:
+        fmt = output_format(targets[0])
+    except ValueError as err:
+        raise UserError(str(err)) from None
+    if args.bits == 16 and fmt not in DEEP_FORMATS:
+        raise UserError(f"{targets[0].name}: {fmt} holds 8 bits per channel; use .png or .tif for 16")
+    jobs = _new_outputs(list(zip(files, targets)), args)
+    try:
+        if targets[0] is not output:
+            check_folder(output, create=True)
+        for _, target in jobs:
             check_output_file(target, files)
     except OutputError as err:
         raise UserError(str(err)) from None
-    return list(zip(files, targets))
+    return jobs
+
+
+def _input_files(path: Path) -> list[Path]:
+    """The images of a folder (refused when it has none), or the file itself."""
+    from sr_core.imaging import list_images
+
+    if not path.is_dir():
+        return [path]
+    found = list_images(path)
+    if not found:
+        raise UserError(f"{path}: no images in this folder")
+    return found
+
+
+def _new_outputs(jobs: list[tuple[Path, Path]], args: argparse.Namespace) -> list[tuple[Path, Path]]:
+    """``jobs`` whose output does not exist yet, unless --overwrite; --skip-existing drops the
+    others (saying so), otherwise they are refused before any work starts."""
+    existing = [dst for _, dst in jobs if dst.exists() and dst.is_file()]
+    if not existing or args.overwrite:
+        return jobs
+    if args.skip_existing:
+        for dst in existing:
+            print(f"skipped {dst}: it exists", file=sys.stderr)
+        return [(src, dst) for src, dst in jobs if dst not in existing]
+    more = f" and {len(existing) - 1} more outputs exist" if len(existing) > 1 else " exists"
+    remedy = "--overwrite to replace" + (" them, or --skip-existing" if len(jobs) > 1 else " it")
+    raise UserError(f"{existing[0]}{more}; add {remedy}")
 
 
 def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namespace) -> None:
     """Render ``src`` in strips of rows into integer levels and write ``dst``."""
     from tqdm import tqdm
 
-    from sr_core.imaging import ImageLoadError, image_size, load_image, save_png, to_levels
+    from sr_core.image_writer import output_bits, output_format, save_image
+    from sr_core.imaging import ImageLoadError, image_size, load_image, to_levels
     from sr_core.methods.bicubic import Bicubic
     from sr_core.render import RenderCancelled, Renderer, RenderError, SourceImage
 
@@ -172,7 +213,7 @@ def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namesp
         image = load_image(src, levels=True, least=(2 * out_h, 2 * out_w))
     except ImageLoadError as err:
         raise UserError(str(err)) from err
-    bits = args.bits or image.bit_depth
+    bits = output_bits(output_format(dst), args.bits or image.bit_depth)
     source = SourceImage(image.pixels)
     mask = None if image.alpha is None else SourceImage(np.repeat(image.alpha[..., None], 3, axis=2))
     dtype = np.uint16 if bits == 16 else np.uint8
@@ -193,7 +234,7 @@ def _upscale_one(src: Path, dst: Path, renderer: Renderer, args: argparse.Namesp
     except (RenderError, RenderCancelled) as err:
         raise UserError(str(err)) from err
     try:
-        save_png(dst, rgb, bits=bits, alpha=alpha)
+        save_image(dst, rgb, bits=bits, alpha=alpha, metadata=image.metadata, quality=args.quality)
     except OSError as err:
         raise UserError(f"{dst}: cannot be written ({err.strerror or err})") from None
     print(f"wrote {dst} ({out_w}×{out_h}, {args.method})")

@@ -60,15 +60,13 @@ _image_keys = itertools.count()
 
 
 class SourceImage:
-    """An LR image as the renderers see it: normalised ``(1, 3, H, W)`` float32 on the CPU.
+    """An LR image as the renderers see it: its ``H × W × 3`` RGB pixels kept as given, and
+    handed out normalised (``(1, 3, h, w)`` float32 in [-1, 1]) one region at a time.
 
-    ``pixels``: ``H × W × 3`` RGB, floats in [0, 1] or uint8 (divided by 255). The tensor is
-    filled band by band, so building it allocates nothing else of the image's size (a
-    48-megapixel image: the 576 MB tensor, not three times that in temporaries).
+    ``pixels``: floats in [0, 1], or integer levels (uint8 / 255, uint16 / 65535), which stay
+    integers: a 100-megapixel JPEG costs its 300 MB of levels, not a 1.2 GB float tensor.
+    Views (e.g. an EXIF rotation) are kept as views, not copied.
     """
-
-    #: rows normalised at a time
-    BAND = 256
 
     def __init__(self, pixels: np.ndarray) -> None:
         if pixels.ndim != 3 or pixels.shape[2] != 3:
@@ -76,26 +74,37 @@ class SourceImage:
         height, width = pixels.shape[:2]
         if height == 0 or width == 0:
             raise ValueError(f"the image is empty ({height}×{width} pixels)")
-        self.lr = torch.empty((1, 3, height, width), dtype=torch.float32)
-        for top in range(0, height, self.BAND):
-            band = torch.from_numpy(np.ascontiguousarray(pixels[top:top + self.BAND], dtype=np.float32))
-            if pixels.dtype == np.uint8:
-                band /= 255
-            self.lr[0, :, top:top + self.BAND] = normalize(band.permute(2, 0, 1))
+        self.pixels = pixels if pixels.dtype in (np.uint8, np.uint16) else np.asarray(pixels, np.float32)
         self.key = next(_image_keys)
 
     def rgb(self, top: int, bottom: int, left: int = 0, right: int | None = None) -> np.ndarray:
-        """Pixels ``[top, bottom) × [left, right)`` (all columns by default) back as ``h × w × 3``
-        float32 in [0, 1] (the input's values); only that window is converted."""
-        return denormalize(self.lr[0, :, top:bottom, left:right]).permute(1, 2, 0).numpy()
+        """Pixels ``[top, bottom) × [left, right)`` (all columns by default) as ``h × w × 3``
+        float32 in [0, 1]; only that window is converted."""
+        window = self.pixels[top:bottom, left:right]
+        if window.dtype == np.float32:
+            return np.clip(window, 0.0, 1.0)
+        out = window.astype(np.float32)
+        out /= np.float32(np.iinfo(window.dtype).max)
+        return out
+
+    def region(self, top: int, bottom: int, left: int = 0, right: int | None = None) -> Tensor:
+        """Pixels ``[top, bottom) × [left, right)`` as the models take them: ``(1, 3, h, w)``
+        float32, normalised to [-1, 1]."""
+        planar = torch.from_numpy(self.rgb(top, bottom, left, right)).permute(2, 0, 1).contiguous()
+        return normalize(planar[None])  # contiguous planes: interleaved ones slow the models 10-40×
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the pixels take."""
+        return int(self.pixels.size * self.pixels.itemsize)
 
     @property
     def height(self) -> int:
-        return self.lr.shape[-2]
+        return int(self.pixels.shape[0])
 
     @property
     def width(self) -> int:
-        return self.lr.shape[-1]
+        return int(self.pixels.shape[1])
 
 
 class FeatureCache:
@@ -142,17 +151,23 @@ def is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, (torch.OutOfMemoryError, MemoryError)) or "out of memory" in str(err)
 
 
+_renderer_ids = itertools.count()
+
+
 class Renderer:
-    """Renders rectangles of one method's output on one device; owns the feature cache."""
+    """Renders rectangles of one method's output on one device, caching encoder features in
+    its own cache or in ``cache``, shared with other renderers (one budget for them all)."""
 
     def __init__(self, method: SRMethod, *, device: str | torch.device = "cpu",
                  dtype: torch.dtype = torch.float32, cache_bytes: int = DEFAULT_CACHE_BYTES,
-                 encoder_tile: int | None = None, block: int = DEFAULT_BLOCK,
-                 chunk: int | None = None) -> None:
+                 cache: FeatureCache | None = None, encoder_tile: int | None = None,
+                 block: int = DEFAULT_BLOCK, chunk: int | None = None) -> None:
         self.device = torch.device(device)
         self.method = method.to(device=self.device, dtype=dtype).eval()
         self.downscaler = Bicubic().to(self.device)
-        self.cache = FeatureCache(cache_bytes)
+        self.cache = cache if cache is not None else FeatureCache(cache_bytes)
+        #: this renderer's part of the cache keys: (image key, id, tile row, tile column)
+        self.cache_id = next(_renderer_ids)
         self.encoder_tile = encoder_tile or DEFAULT_ENCODER_TILE
         self.block = block
         self.chunk = chunk or default_chunk(self.device)
@@ -209,7 +224,8 @@ class Renderer:
         size = region.height * region.width * method.encoder.out_dim * element
         if size > self.cache.max_bytes // 2:
             return
-        missing = [key for key in _tiles(region, self.encoder_tile) if self.cache.get((image.key, *key)) is None]
+        missing = [key for key in _tiles(region, self.encoder_tile)
+                   if self.cache.get((image.key, self.cache_id, *key)) is None]
         if missing:
             with torch.inference_mode():
                 self._encode_tiles(method, image, missing, cancel)
@@ -230,14 +246,14 @@ class Renderer:
     def _prepare(self, method: SRMethod, image: SourceImage, out_h: int, out_w: int,
                  blk: Rect) -> FeatureCrop:
         region = self._lr_region(method, image, out_h, out_w, blk)
-        lr = image.lr[..., region.top:region.bottom, region.left:region.right].to(self.device)
+        lr = image.region(region.top, region.bottom, region.left, region.right).to(self.device)
         feat = lr if method.encoder is None else self._features(method, image, region)
         return method.prepare(feat, lr, CropGeometry(region.top, region.left, image.height, image.width))
 
     def _features(self, method: SRMethod, image: SourceImage, region: Rect) -> Tensor:
         """Encoder features of the LR ``region``, stitched from cached exact tiles."""
         t = self.encoder_tile
-        tiles = {key: self.cache.get((image.key, *key)) for key in _tiles(region, t)}
+        tiles = {key: self.cache.get((image.key, self.cache_id, *key)) for key in _tiles(region, t)}
         missing = [key for key, tile in tiles.items() if tile is None]
         if missing:
             tiles.update(self._encode_tiles(method, image, missing))
@@ -278,7 +294,7 @@ class Renderer:
                     for tx in range(px, min(px + span, tx1)):
                         tile = feat[..., ty * t - y0:min((ty + 1) * t, y1) - y0,
                                     tx * t - x0:min((tx + 1) * t, x1) - x0].contiguous()
-                        self.cache.put((image.key, ty, tx), tile)
+                        self.cache.put((image.key, self.cache_id, ty, tx), tile)
                         out[ty, tx] = tile
         return out
 
@@ -289,7 +305,7 @@ class Renderer:
         r = method.encoder_radius
         iy0, ix0 = max(0, y0 - r), max(0, x0 - r)
         iy1, ix1 = min(image.height, y1 + r), min(image.width, x1 + r)
-        lr = image.lr[..., iy0:iy1, ix0:ix1].to(self.device, method.encoder_dtype)
+        lr = image.region(iy0, iy1, ix0, ix1).to(self.device, method.encoder_dtype)
         try:
             feat = method.encode(lr)
         except (RuntimeError, MemoryError) as err:

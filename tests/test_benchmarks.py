@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks import curves, encoder, interactive, plot, soak, throughput, viewport
+from benchmarks import curves, encoder, interactive, large_photo, plot, soak, throughput, viewport
 from sr_core.paths import resources_dir
 
 
@@ -32,11 +32,28 @@ def test_viewport_and_encoder(tmp_path, capsys):
     assert capsys.readouterr().out.count("|") > 10 and (tmp_path / "v.json").exists()
 
 
-def test_soak_reports_memory_and_reference_counts(tmp_path, capsys, qapp):
+def test_soak_reports_memory_and_reference_counts(tmp_path, capsys, qapp, monkeypatch):
+    from app.model.settings import Settings
+
+    monkeypatch.setenv("ZOOMSR_CONFIG_DIR", str(tmp_path / "config"))
+    Settings(memory_mb=256).save()  # the soak reads the saved settings, like the app
     soak.main(["--ops", "10", "--every", "5", "--json", str(tmp_path / "s.json")])
-    rows = json.loads((tmp_path / "s.json").read_text())["rows"]
+    report = json.loads((tmp_path / "s.json").read_text())
+    rows = report["rows"]
+    assert report["memory_mb"] == 256 and "memory budget 256 MB" in capsys.readouterr().out
     assert [r["ops"] for r in rows] == [5, 10] and all(r["rss_mb"] > 0 for r in rows)
     assert all(r["true_refs"] >= 0 for r in rows)
+    assert all(0 < r["tiles_mb"] <= 128 and r["image_mb"] > 0 and r["preview_mb"] >= 0 for r in rows)
+
+
+def test_large_photo_times_the_fit_view_and_counts_decodes(tmp_path, capsys):
+    image = tmp_path / "photo.jpg"
+    large_photo.make_jpeg(image, 0.3)
+    large_photo.main(["--image", str(image), "--json", str(tmp_path / "l.json")])
+    (row,) = json.loads((tmp_path / "l.json").read_text())["rows"]
+    assert row["pixels"] > 250_000 and row["fit_first_frame_s"] > 0 and row["peak_mb"] >= row["baseline_mb"] > 0
+    assert (row["decodes_to_open"], row["decodes_when_zooming"]) == (1, 0)
+    assert "peak B/pixel" in capsys.readouterr().out
 
 
 def test_interactive_replays_the_session(tmp_path, capsys, qapp):

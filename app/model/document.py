@@ -11,14 +11,16 @@ from app.model.view_state import WidthHeight
 from sr_core.geometry import Rect, Size
 from sr_core.imaging import ImageLoadError, LoadedImage, image_size, load_image, to_uint8
 from sr_core.memory import available_bytes
+from sr_core.metadata import PhotoMetadata
 from sr_core.render import SourceImage, output_size
 from sr_core.resize import imresize
 
 #: the smallest LR side a ground-truth comparison accepts
 MIN_LR_SIDE = 8
-#: peak bytes per image pixel while an image opens and is shown: the float32 source (12), the
-#: preview pyramids (~6) and the decoded levels (3, twice while they are converted)
-BYTES_PER_PIXEL = 24
+#: peak bytes per image pixel while an image opens and is shown, at most: the levels the
+#: renderers read (3 for 8 bits, 6 for 16), the preview (1 over an 8-bit image's own pixels, 4
+#: for 16 bits) and the decoder's own buffer while it is copied out (Pillow: 4)
+BYTES_PER_PIXEL = 12
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Document:
     bit_depth: int = 8
     #: all three channels are equal
     grayscale: bool = False
+    #: the file's EXIF, XMP and colour profile (exports carry them)
+    metadata: PhotoMetadata = PhotoMetadata()
 
     @property
     def size(self) -> WidthHeight:
@@ -82,7 +86,8 @@ class Document:
 def _describe(image: LoadedImage) -> str:
     kind = "grey" if image.grayscale else "RGB"
     alpha = " + alpha (ignored)" if image.alpha is not None else ""
-    return f"{image.width}×{image.height} · {image.bit_depth}-bit {kind}{alpha}"
+    colour = "" if image.grayscale else f" · {image.metadata.colour_description}"
+    return f"{image.width}×{image.height} · {image.bit_depth}-bit {kind}{alpha}{colour}"
 
 
 def check_memory(path: str | Path, bytes_per_pixel: int = BYTES_PER_PIXEL) -> None:
@@ -99,9 +104,9 @@ def check_memory(path: str | Path, bytes_per_pixel: int = BYTES_PER_PIXEL) -> No
 def open_document(path: str | Path) -> Document:
     """Load an image file; raises ``ImageLoadError`` with a readable message."""
     check_memory(path)
-    image = load_image(path, levels=True)  # 8-bit pixels go into the SourceImage without a float copy
+    image = load_image(path, levels=True)  # integer levels go into the SourceImage as they are
     return Document(Path(path).name, str(path), SourceImage(image.pixels), _describe(image),
-                    bit_depth=image.bit_depth, grayscale=image.grayscale)
+                    bit_depth=image.bit_depth, grayscale=image.grayscale, metadata=image.metadata)
 
 
 def downscale(hr: np.ndarray, factor: int, bit_depth: int) -> np.ndarray:
@@ -120,7 +125,7 @@ def open_ground_truth(path: str | Path, factor: int) -> Document:
     The reference is cropped to a multiple of ``factor`` (as benchmarks do), so that the input
     at ×factor lands exactly on the reference's pixel grid.
     """
-    check_memory(path, 2 * BYTES_PER_PIXEL)  # the reference's float pixels and its bicubic LR too
+    check_memory(path, 4 * BYTES_PER_PIXEL)  # the reference as floats (12), a copy, its bicubic LR
     image = load_image(path)
     h, w = image.height // factor * factor, image.width // factor * factor
     if min(h, w) // factor < MIN_LR_SIDE:
@@ -132,4 +137,4 @@ def open_ground_truth(path: str | Path, factor: int) -> Document:
     gt = GroundTruth(factor, SourceImage(hr))
     description = f"{lr.shape[1]}×{lr.shape[0]} · bicubic ÷{factor} of {w}×{h} reference"
     return Document(Path(path).name, str(path), SourceImage(lr), description, gt,
-                    bit_depth=image.bit_depth, grayscale=image.grayscale)
+                    bit_depth=image.bit_depth, grayscale=image.grayscale, metadata=image.metadata)

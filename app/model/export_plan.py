@@ -10,6 +10,7 @@ from app.model.method_provider import BICUBIC, GROUND_TRUTH
 from app.model.tiles import placement
 from app.model.view_state import ViewState, WidthHeight
 from sr_core.geometry import Rect
+from sr_core.image_writer import OUTPUT_FORMATS, output_bits, output_format
 from sr_core.render import output_size
 
 #: exports are held in memory as integer RGB (8 or 16 bits); refuse larger ones
@@ -21,34 +22,37 @@ class ExportError(ValueError):
 
 
 def output_paths(path: str, methods: list[str]) -> list[str]:
-    """``path`` for one method; ``stem-method.png`` beside it for several."""
-    target = Path(path).with_suffix(".png")
+    """``path`` for one method; ``stem-method.EXT`` beside it for several (a file ending that
+    is not a format written becomes .png)."""
+    target = Path(path)
+    if target.suffix.lower() not in OUTPUT_FORMATS:
+        target = target.with_suffix(".png")
     if len(methods) == 1:
         return [str(target)]
-    return [str(target.with_name(f"{target.stem}-{m}.png")) for m in methods]
+    return [str(target.with_name(f"{target.stem}-{m}{target.suffix}")) for m in methods]
 
 
-def export_bits(doc: Document) -> int:
-    """PNG bit depth of an export: 16 for inputs of more than 8 bits, else 8."""
-    return 16 if doc.bit_depth > 8 else 8
+def export_bits(doc: Document, path: str = "x.png") -> int:
+    """Bit depth of an export: 16 for inputs of more than 8 bits where the format holds it, else 8."""
+    return output_bits(output_format(path), 16 if doc.bit_depth > 8 else 8)
 
 
 def _item(doc: Document, method: str, out_h: int, out_w: int, rect: Rect, path: str) -> ExportItem:
-    bits = export_bits(doc)
+    bits = export_bits(doc, path)
     limit = MAX_EXPORT_BYTES // (3 * bits // 8)
     if rect.height * rect.width > limit:
-        raise ExportError(f"{rect.width}×{rect.height} is too large to export as a {bits}-bit PNG (limit "
+        raise ExportError(f"{rect.width}×{rect.height} is too large to export at {bits} bits (limit "
                           f"{limit // 10**6} megapixels); choose a smaller region or scale.")
     if method == GROUND_TRUTH:
         if doc.gt is None:
             raise ExportError("There is no ground-truth reference to export.")
-        return ExportItem(BICUBIC, doc.gt.source, out_h, out_w, rect, path, bits)
-    return ExportItem(method, doc.source, out_h, out_w, rect, path, bits)
+        return ExportItem(BICUBIC, doc.gt.source, out_h, out_w, rect, path, bits, doc.metadata)
+    return ExportItem(method, doc.source, out_h, out_w, rect, path, bits, doc.metadata)
 
 
 def view_export(doc: Document, view: ViewState, viewport: WidthHeight, methods: list[str],
                 path: str) -> list[ExportItem]:
-    """What a ``viewport`` shows at ``view``, one PNG per method, pixel for pixel."""
+    """What a ``viewport`` shows at ``view``, one file per method, pixel for pixel."""
     place = placement(view, viewport)
     rect = Rect(max(0, place.oy), max(0, place.ox), min(place.out_h, place.oy + viewport[1]),
                 min(place.out_w, place.ox + viewport[0]))

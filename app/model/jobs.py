@@ -9,6 +9,7 @@ import numpy as np
 from app.model.document import Document, GroundTruth
 from app.model.tiles import TileKey
 from sr_core.geometry import Rect, Size
+from sr_core.metadata import PhotoMetadata
 from sr_core.render import SourceImage
 
 
@@ -69,7 +70,7 @@ Job = TileJob | MetricsJob
 
 @dataclass(frozen=True)
 class ExportItem:
-    """One PNG: output pixels ``rect`` of ``method`` on the ``out_h × out_w`` grid."""
+    """One file: output pixels ``rect`` of ``method`` on the ``out_h × out_w`` grid."""
 
     method: str
     source: SourceImage
@@ -77,8 +78,10 @@ class ExportItem:
     out_w: int
     rect: Rect
     path: str
-    #: PNG bit depth (8 or 16: that of the input file)
+    #: bit depth (8 or 16: that of the input file, where the format holds it)
     bits: int = 8
+    #: the photograph's EXIF and XMP, written into the file
+    metadata: PhotoMetadata | None = None
 
 
 @dataclass(frozen=True)

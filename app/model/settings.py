@@ -43,7 +43,8 @@ class Settings:
     #: "auto": the first GPU if there is one, else the CPU; or cpu, cuda:N, mps
     device: str = AUTO_DEVICE
     precision: str = "float32"
-    #: memory for caches, split between model features (worker) and rendered tiles (window)
+    #: memory for the image and the caches: half for rendered tiles (less the decoded image),
+    #: half for encoder features (three quarters of it the model worker's, the rest the preview's)
     memory_mb: int = 1024
     tile_size: int = 256
     panels: list[str] = field(default_factory=lambda: list(DEFAULT_PANELS))
@@ -65,7 +66,7 @@ class Settings:
 
     @property
     def cache_bytes(self) -> int:
-        """Budget of each of the two caches."""
+        """Budget of the rendered tiles plus the decoded image; also of all encoder features."""
         return self.memory_mb * 2**20 // 2
 
     def save(self, path: Path | None = None) -> None:

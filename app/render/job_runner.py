@@ -24,9 +24,10 @@ from app.model.tiles import TileKey
 from sr_core import metrics
 from sr_core.display_precision import display_dtype
 from sr_core.geometry import Rect
-from sr_core.imaging import save_png, to_levels, to_uint8
+from sr_core.image_writer import save_image
+from sr_core.imaging import to_levels, to_uint8
 from sr_core.logs import unexpected
-from sr_core.render import RenderCancelled, Renderer, RenderError
+from sr_core.render import FeatureCache, RenderCancelled, Renderer, RenderError
 
 #: rows rendered at a time by exports (bounds their float memory)
 EXPORT_STRIP = 256
@@ -61,6 +62,8 @@ class JobRunner:
         self.replies = replies
         self.precision = precision
         self.cache_bytes = cache_bytes
+        #: encoder features of all this runner's renderers, within one budget
+        self.features = FeatureCache(cache_bytes)
         self.chunk = chunk  # None: the renderer's per-device default (small on CPUs)
         #: (method, exact): exact renderers serve metrics and exports, the others what is displayed
         self._renderers: dict[tuple[str, bool], Renderer] = {}
@@ -83,14 +86,14 @@ class JobRunner:
 
     def forget(self, image_key: int) -> None:
         """Drop cached features and partial metrics of an image no longer shown."""
-        for renderer in self._renderers.values():
-            renderer.cache.forget(image_key)
+        self.features.forget(image_key)
         for key in [k for k in self._partial if k[2] == image_key]:
             del self._partial[key]
 
     def close(self) -> None:
         """Let the models go."""
         self._renderers.clear()
+        self.features.clear()
         self._partial.clear()
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
@@ -115,8 +118,7 @@ class JobRunner:
                 dtype = torch.float32
             else:
                 dtype = display_dtype(model, self.device)
-            renderer = Renderer(model, device=self.device, dtype=dtype, cache_bytes=self.cache_bytes,
-                                chunk=self.chunk)
+            renderer = Renderer(model, device=self.device, dtype=dtype, cache=self.features, chunk=self.chunk)
         except Exception as err:  # noqa: BLE001 - any failure becomes a message in the window
             self._failed[method] = describe(err)
             self.replies.method_failed(method, self._failed[method])
@@ -200,7 +202,7 @@ class JobRunner:
             metrics.ssim(buffer, gt, shave=shave, space="y")))
 
     def run_export(self, items: list[ExportItem], cancel: Cancel) -> None:
-        """Render and write PNGs strip by strip."""
+        """Render and write the files (format by their ending) strip by strip."""
         total = sum(item.rect.height * item.rect.width for item in items)
         written: list[str] = []
         finished = 0
@@ -217,7 +219,7 @@ class JobRunner:
                         item.source, item.out_h, item.out_w, strip, cancel=cancel), item.bits)
                     finished += strip.height * strip.width
                     self.replies.export_progress(finished, total)
-                save_png(item.path, out, bits=item.bits)
+                save_image(item.path, out, bits=item.bits, metadata=item.metadata)
                 written.append(item.path)
         except RenderCancelled:
             done = f" {len(written)} of {len(items)} files were written." if written else " Nothing was written."

@@ -1,15 +1,16 @@
 """The input image as QImages, drawn instantly under every panel while tiles are on their way.
 
 A small pyramid (each level half the previous) keeps drawing a large photo at a small zoom
-cheap; the grey "ghost" version sits under panels whose method cannot run.
+cheap; the grey "ghost" version sits under panels whose method cannot run. An 8-bit photo's
+full-size level is its own pixels (the QImage reads the array), so the preview adds about one
+byte per image pixel, not six.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from sr_core.imaging import to_uint8
@@ -23,33 +24,66 @@ MIN_LEVEL_SIDE = 256
 
 @dataclass(frozen=True)
 class PreviewImage:
-    """Colour and grey pyramids of one image; level 0 is full size."""
+    """Colour pyramid of one image (level 0 full size, each next level half the previous) and
+    grey versions of its levels, made when first asked for."""
 
     levels: tuple[QImage, ...]
-    ghosts: tuple[QImage, ...]
+    #: the uint8 arrays the levels' QImages read (level 0 may be the source's own pixels)
+    buffers: tuple[np.ndarray, ...]
+    _ghosts: dict[int, QImage] = field(default_factory=dict, compare=False, repr=False)
 
     def pick(self, zoom: float, ghost: bool = False) -> QImage:
-        """The smallest level that still has at least one pixel per device pixel."""
-        levels = self.ghosts if ghost else self.levels
+        """The smallest level that still has at least one pixel per device pixel (grey with
+        ``ghost``, for panels whose method cannot run)."""
         index = 0
-        while index + 1 < len(levels) and zoom * 2 ** (index + 1) <= 1.0:
+        while index + 1 < len(self.levels) and zoom * 2 ** (index + 1) <= 1.0:
             index += 1
-        return levels[index]
+        if not ghost:
+            return self.levels[index]
+        if index not in self._ghosts:
+            self._ghosts[index] = self.levels[index].convertToFormat(QImage.Format.Format_Grayscale8)
+        return self._ghosts[index]
+
+    def nbytes(self, source: SourceImage) -> int:
+        """Memory the preview adds to ``source``'s (a level 0 that is the source's pixels is free)."""
+        own = sum(b.nbytes for b in self.buffers if not np.shares_memory(b, source.pixels))
+        return own + sum(g.sizeInBytes() for g in self._ghosts.values())
+
+
+def _qimage(rgb: np.ndarray) -> QImage:
+    """A QImage that reads the C-contiguous ``h × w × 3`` uint8 ``rgb`` (no copy)."""
+    height, width = rgb.shape[:2]
+    return QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+
+
+def _level_zero(source: SourceImage) -> np.ndarray:
+    """The source's pixels as C-contiguous uint8 RGB: the pixels themselves when they are
+    that already (an 8-bit photo: no copy), else converted a band of rows at a time."""
+    pixels = source.pixels
+    if pixels.dtype == np.uint8 and pixels.flags.c_contiguous:
+        return pixels
+    out = np.empty((source.height, source.width, 3), np.uint8)
+    for top in range(0, source.height, PREVIEW_BAND):
+        bottom = min(source.height, top + PREVIEW_BAND)
+        out[top:bottom] = pixels[top:bottom] if pixels.dtype == np.uint8 else to_uint8(source.rgb(top, bottom))
+    return out
+
+
+def _half(rgb: np.ndarray) -> np.ndarray:
+    """``rgb`` halved by averaging 2×2 boxes (an odd last row or column is dropped)."""
+    height, width = rgb.shape[0] // 2, rgb.shape[1] // 2
+    out = np.empty((height, width, 3), np.uint8)
+    for top in range(0, height, PREVIEW_BAND):
+        rows = rgb[2 * top:2 * min(height, top + PREVIEW_BAND), :2 * width].astype(np.uint16)
+        boxes = rows[0::2, 0::2] + rows[0::2, 1::2] + rows[1::2, 0::2] + rows[1::2, 1::2]
+        out[top:top + PREVIEW_BAND] = (boxes + 2) >> 2
+    return out
 
 
 def build_preview(source: SourceImage) -> PreviewImage:
-    """Make the pyramids (safe off the GUI thread: QImages only), a band of rows at a time."""
-    h, w = source.height, source.width
-    image = QImage(w, h, QImage.Format.Format_RGB888)
-    rows = np.frombuffer(image.bits(), np.uint8).reshape(h, image.bytesPerLine())
-    for top in range(0, h, PREVIEW_BAND):
-        bottom = min(h, top + PREVIEW_BAND)
-        rows[top:bottom, :3 * w] = to_uint8(source.rgb(top, bottom)).reshape(bottom - top, 3 * w)
-    levels = [image]
-    while max(levels[-1].width(), levels[-1].height()) // 2 >= MIN_LEVEL_SIDE:
-        last = levels[-1]
-        levels.append(last.scaled(max(1, last.width() // 2), max(1, last.height() // 2),
-                                  Qt.AspectRatioMode.IgnoreAspectRatio,
-                                  Qt.TransformationMode.SmoothTransformation))
-    ghosts = tuple(level.convertToFormat(QImage.Format.Format_Grayscale8) for level in levels)
-    return PreviewImage(tuple(levels), ghosts)
+    """Make the pyramid (safe off the GUI thread: QImages only). An 8-bit photo's level 0 is its
+    own pixels; the other levels together add a third of that."""
+    buffers = [_level_zero(source)]
+    while max(buffers[-1].shape[:2]) // 2 >= MIN_LEVEL_SIDE:
+        buffers.append(_half(buffers[-1]))
+    return PreviewImage(tuple(_qimage(b) for b in buffers), tuple(buffers))

@@ -160,7 +160,11 @@ class RenderWorker(QObject):
 
     @Slot()
     def _init_thread(self) -> None:
-        """OpenMP's thread count is per calling thread: each worker sets its own."""
+        """OpenMP's thread count is per calling thread: each worker sets its own, after torch's
+        lazy per-thread set-up (its first parallel loop), which would otherwise reset it to the
+        last count set anywhere (measured: the preview worker ran bicubic tiles with 2 threads,
+        100× slower on a busy 2-core CPU, whenever torch had not run in the GUI thread first)."""
+        torch.ones(1 << 17).add_(1)  # large enough for a parallel loop
         torch.set_num_threads(self.threads)
 
     @Slot()

@@ -62,6 +62,15 @@ def checked_device(device: str) -> str:
     return device if device in available_devices() else "cpu"
 
 
+#: the rendered tiles keep at least this much whatever the image takes of the memory budget
+MIN_TILE_BYTES = 64 * 2**20
+
+
+def _model_features(settings: Settings) -> int:
+    """The model worker's encoder features: three quarters of their half of the budget."""
+    return settings.cache_bytes * 3 // 4
+
+
 class TileScheduler(QObject):
     """Plans and collects the tiles of every layer; the only owner of the workers."""
 
@@ -75,6 +84,8 @@ class TileScheduler(QObject):
         self.provider = provider
         self.view_model = view
         self.tile_size = settings.tile_size
+        #: the tiles' budget before the document's pixels are taken from it
+        self.tile_budget = settings.cache_bytes
         self.cache = TileCache(settings.cache_bytes)
         self.background = Background()
         self.doc: Document | None = None
@@ -91,9 +102,9 @@ class TileScheduler(QObject):
         self._notify_timer = _single_shot(self, NOTIFY_MS, self.updated.emit)
         self._progress_timer = _single_shot(self, PROGRESS_MS, self._notify)
         # one thread: bicubic tiles take milliseconds, and the model's threads keep the cores
-        self.preview = self._worker("cpu", "float32", settings.cache_bytes, "preview", PREVIEW_CHUNK, threads=1)
+        self.preview = self._worker("cpu", "float32", settings.cache_bytes // 4, "preview", PREVIEW_CHUNK, threads=1)
         self.device = checked_device(settings.device)
-        self.model = self._worker(self.device, settings.precision, settings.cache_bytes, "model")
+        self.model = self._worker(self.device, settings.precision, _model_features(settings), "model")
         view.changed.connect(self.schedule)
 
     def _worker(self, device: str, precision: str, cache_bytes: int, name: str,
@@ -119,9 +130,15 @@ class TileScheduler(QObject):
             self.model.forget(list(old))
         self.doc = doc
         self.methods.set_document(doc)
+        self._fit_tile_budget()
         self.truth.reset(doc)
         self.refinement.reset_clocks()
         self.schedule()
+
+    def _fit_tile_budget(self) -> None:
+        """The tiles get their budget less the document's pixels (never under MIN_TILE_BYTES)."""
+        pixels = sum(s.nbytes for s in self.doc.sources().values()) if self.doc is not None else 0
+        self.cache.max_bytes = max(MIN_TILE_BYTES, self.tile_budget - pixels)
 
     def set_layers(self, layers: list[Layer]) -> None:
         self.layers = layers
@@ -130,12 +147,13 @@ class TileScheduler(QObject):
     def configure(self, settings: Settings) -> None:
         """Apply changed settings: a new device or precision gets a fresh model worker."""
         device = checked_device(settings.device)
-        self.cache.max_bytes = settings.cache_bytes
-        if (device, settings.precision, settings.cache_bytes) != \
+        self.tile_budget = settings.cache_bytes
+        self._fit_tile_budget()
+        if (device, settings.precision, _model_features(settings)) != \
                 (self.device, self.model.precision, self.model.cache_bytes):
             self.model.stop()
             self.device = device
-            self.model = self._worker(device, settings.precision, settings.cache_bytes, "model")
+            self.model = self._worker(device, settings.precision, _model_features(settings), "model")
             self.methods.forget_method_errors()
         if settings.tile_size != self.tile_size:
             self.tile_size = settings.tile_size

@@ -1,4 +1,4 @@
-"""File ▸ Export: the dialog, the PNGs it asks for, and the export's progress and result."""
+"""File ▸ Export: the dialog, the files it asks for, and the export's progress and result."""
 
 from __future__ import annotations
 

@@ -157,8 +157,9 @@ def test_bad_sizes_are_refused_when_parsed(tmp_path, photo, capsys, option):
 
 
 def test_bad_output_name_is_refused(tmp_path, photo, capsys):
-    assert main(["upscale", str(photo), "-o", str(tmp_path / "o.jpg"), "--scale", "2"]) == 2
-    assert "PNG" in capsys.readouterr().err
+    assert main(["upscale", str(photo), "-o", str(tmp_path / "o.bmp"), "--scale", "2"]) == 2
+    assert "cannot write '.bmp' files; use .png, .tif, .jpg or .webp" in capsys.readouterr().err
+    assert not (tmp_path / "o.bmp").exists()
 
 
 def test_upscale_renders_in_strips_the_same_as_whole(tmp_path, monkeypatch):

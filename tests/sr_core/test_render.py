@@ -24,7 +24,7 @@ def image() -> SourceImage:
 def whole(model, image: SourceImage, out_h: int, out_w: int) -> np.ndarray:
     """The straightforward whole-image evaluation through ``forward``."""
     with torch.no_grad():
-        rgb = model(image.lr, Queries.grid(out_h, out_w, (0, out_h), (0, out_w)))
+        rgb = model(image.region(0, image.height), Queries.grid(out_h, out_w, (0, out_h), (0, out_w)))
     return denormalize(rgb[0]).reshape(out_h, out_w, 3).numpy()
 
 
@@ -104,6 +104,16 @@ def test_renderer_reuses_cached_encoder_tiles(image):
     renderer.render(image, 40, 46, Rect(2, 3, 18, 17))  # same area: all tiles cached
     assert first > 0 and len(calls) == first
 
+
+
+def test_renderers_sharing_a_feature_cache_stay_within_one_budget(image):
+    shared = FeatureCache(max_bytes=64 * 2**10)
+    first, second = (Renderer(tiny_model(arch), encoder_tile=8, cache=shared) for arch in ("liif", "lte"))
+    rect = Rect(0, 0, 30, 30)
+    alone = Renderer(tiny_model("lte"), encoder_tile=8).render(image, 60, 69, rect)
+    first.render(image, 60, 69, rect)
+    assert np.array_equal(second.render(image, 60, 69, rect), alone)  # no features taken from the other
+    assert 0 < shared.nbytes <= shared.max_bytes
 
 
 def test_out_of_memory_halves_the_chunk_then_reports(image):

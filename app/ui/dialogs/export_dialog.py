@@ -1,4 +1,5 @@
-"""Export: the current view of one panel or all panels, or a region at any scale, to PNG."""
+"""Export: the current view of one panel or all panels, or a region at any scale, to PNG, TIFF,
+JPEG or WebP (by the file's ending)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,10 @@ from PySide6.QtWidgets import (
 from app.model.view_state import MAX_ZOOM
 from sr_core.render import output_size
 
+#: the save dialog's choices: the ending picks the format (sr_core.image_writer.OUTPUT_FORMATS)
+EXPORT_FILTER = ("PNG (*.png);;TIFF, 8/16-bit (*.tif *.tiff);;JPEG (*.jpg *.jpeg);;WebP (*.webp);;"
+                 "All files (*)")
+
 ALL = -1
 
 
@@ -40,7 +45,7 @@ class ExportDialog(QDialog):
                  visible: tuple[float, float, float, float], zoom: float, path: str,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export to PNG")
+        self.setWindowTitle("Export")
         self._image = image
         form = QFormLayout(self)
         self.panel = QComboBox(self)
@@ -92,7 +97,7 @@ class ExportDialog(QDialog):
         return spin
 
     def _browse(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text(), "PNG images (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.path.text(), EXPORT_FILTER)
         if path:
             self.path.setText(path)
 
