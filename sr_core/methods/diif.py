@@ -310,6 +310,8 @@ SPEC = MethodSpec(
     ("He, Jin — Dynamic Implicit Image Function for Efficient Arbitrary-Scale Image "
      "Representation, arXiv 2306.12321 / ICME 2024"),
     recipe="zoomsr/diif-edsr",
+    recipe_limits=("Measured: 0.3–0.9 dB under the authors' LIIF; seamless up to ×12, but at about ×30 a "
+                   "faint grid of blocks the size of the input's pixels remains (docs/RESULTS.md)"),
     tiny={**TINY_ENCODER, "coarse_hidden": [16, 16], "fine_hidden": [16, 16]},
     tiny_train={**TRAIN_ENCODER, "coarse_hidden": [32, 32], "fine_hidden": [32]},
     reference=Reference(official_features, official_query),
