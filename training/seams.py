@@ -82,9 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the table as JSON")
     args = parser.parse_args(argv)
     try:
-        scales = [int(s) for s in parse_scales(args.scales)]
-        if any(s < 2 for s in scales) or any(s != f for s, f in zip(scales, parse_scales(args.scales))):
+        parsed = parse_scales(args.scales)
+        if any(s < 2 or s != int(s) for s in parsed):
             raise ValueError("--scales: the seam ratio needs integer scales of at least 2")
+        scales = [int(s) for s in parsed]
         checkpoints = dict(item.split("=", 1) for item in args.checkpoint)
         files = [f for p in args.images for f in (list_images(p) if p.is_dir() else [p])][:args.limit]
         if not files:
