@@ -17,7 +17,7 @@ from typing import Any
 import platformdirs
 import torch
 
-from sr_core import checkpoints
+from sr_core import checkpoints, user_models
 from sr_core.architectures import METHODS, build
 from sr_core.methods.base import SRMethod
 from sr_core.methods.spec import MethodSpec
@@ -33,11 +33,21 @@ class MissingWeightsError(LookupError):
     """A method was asked to run without trained weights."""
 
 
+def method_names() -> list[str]:
+    """ZoomSR's methods in menu order, then the user's installed models."""
+    return [*METHODS, *user_models.installed(user_checkpoints_dir())]
+
+
 def get_info(name: str) -> MethodSpec:
-    try:
+    if name in METHODS:
         return METHODS[name]
-    except KeyError:
-        raise ValueError(f"unknown method {name!r}; choose one of: {', '.join(METHODS)}") from None
+    path = user_models.installed(user_checkpoints_dir()).get(name)
+    if path is None:
+        raise ValueError(f"unknown method {name!r}; choose one of: {', '.join(method_names())}")
+    try:
+        return user_models.spec(name, path)
+    except user_models.ModelFileError as err:
+        raise ValueError(str(err)) from None
 
 
 def user_checkpoints_dir() -> Path:
@@ -122,6 +132,9 @@ def method_status(name: str, checkpoint: str | os.PathLike | None = None) -> Met
     info = get_info(name)
     if not info.needs_weights:
         return MethodStatus(info, True, "no weights needed")
+    if info.user_model is not None:
+        return MethodStatus(info, True, "a user's model", info.user_model,
+                            user_models.read_metadata(info.user_model))
     path = Path(checkpoint) if checkpoint else default_checkpoint(name)
     if path is None:
         if info.recipe:
@@ -151,6 +164,8 @@ def load_method(name: str, checkpoint: str | os.PathLike | None = None, *,
     info = get_info(name)
     if not info.needs_weights:
         return build(info.arch).to(device), {"method": name, "trained": True}
+    if info.user_model is not None:
+        return user_models.load(Path(checkpoint) if checkpoint else info.user_model, device)
     path = Path(checkpoint) if checkpoint else default_checkpoint(name)
     if path is None:
         raise MissingWeightsError(
@@ -163,6 +178,15 @@ def load_method(name: str, checkpoint: str | os.PathLike | None = None, *,
         raise MissingWeightsError(f"{path.name} holds untrained (random) weights; refusing to "
                                   f"present them as {info.display_name}.")
     return model, meta
+
+
+def install_user_model(source: str | os.PathLike, name: str | None = None,
+                       out: str | os.PathLike | None = None) -> tuple[str, Path]:
+    """Install a user's fixed-scale model file as method ``name`` (default: from its file name)
+    into the user's checkpoint folder (or ``out``); returns the name and the file written.
+    Raises ``user_models.ModelFileError`` (a ``ValueError``) with a one-line reason."""
+    return user_models.install(source, user_checkpoints_dir(), name, set(method_names()),
+                               Path(out) if out else None)
 
 
 def install_official(pth: str | os.PathLike, method: str, out: str | os.PathLike | None = None) -> Path:

@@ -168,7 +168,8 @@ class Renderer:
         self.cache = cache if cache is not None else FeatureCache(cache_bytes)
         #: this renderer's part of the cache keys: (image key, id, tile row, tile column)
         self.cache_id = next(_renderer_ids)
-        self.encoder_tile = encoder_tile or DEFAULT_ENCODER_TILE
+        multiple = self.method.tile_multiple
+        self.encoder_tile = -(-(encoder_tile or DEFAULT_ENCODER_TILE) // multiple) * multiple
         self.block = block
         self.chunk = chunk or default_chunk(self.device)
 
@@ -280,7 +281,7 @@ class Renderer:
         piece, and zero padding applies only at the image's borders.
         """
         t, r = self.encoder_tile, method.encoder_radius
-        span = max(1, (MAX_PIECE - 2 * r) // t)  # tiles per piece side
+        span = max(1, (min(MAX_PIECE, method.max_piece or MAX_PIECE) - 2 * r) // t)  # tiles per piece side
         ty0, ty1 = min(k[0] for k in keys), max(k[0] for k in keys) + 1
         tx0, tx1 = min(k[1] for k in keys), max(k[1] for k in keys) + 1
         out = {}

@@ -66,19 +66,24 @@ def resize_matrix(
     out_size: int,
     scale: float | None = None,
     rows: np.ndarray | None = None,
+    window: tuple[int, int] | None = None,
 ) -> np.ndarray:
     """Dense ``len(rows) x in_size`` float64 weights of a 1-D bicubic resize.
 
     ``rows`` are 0-based output indices (default: all ``out_size``); ``scale`` defaults to
     ``out_size / in_size``. Mirrored border contributions are folded into the in-range columns,
     so ``resize_matrix(...) @ signal`` equals the float :func:`imresize` along that axis.
+    ``window = (start, size)`` keeps only input columns ``[start, start + size)`` (the others'
+    weights are dropped), without building the full matrix.
     """
     scale = out_size / in_size if scale is None else float(scale)
     _check_sizes(in_size, out_size, scale)
     rows = np.arange(out_size) if rows is None else np.asarray(rows, dtype=np.int64)
     weights, indices = _contributions(in_size, scale, rows)
-    matrix = np.zeros((len(rows), in_size), dtype=np.float64)
-    np.add.at(matrix, (np.arange(len(rows))[:, None], indices), weights)
+    start, size = window or (0, in_size)
+    inside = (indices >= start) & (indices < start + size)
+    matrix = np.zeros((len(rows), size), dtype=np.float64)
+    np.add.at(matrix, (np.arange(len(rows))[:, None], np.where(inside, indices - start, 0)), weights * inside)
     return matrix
 
 

@@ -126,8 +126,16 @@ class SRMethod(nn.Module):
     #: whether the renderer evaluates a block's queries in chunks of ``Renderer.chunk``
     #: (bounding the per-query activations); False: the whole block in one call
     chunked: ClassVar[bool] = True
+    #: the renderer's encoder tiles (and so its encoded pieces) start on multiples of this many
+    #: LR pixels (a window-attention network partitions a piece as it partitions the image)
+    tile_multiple: int = 1
 
     encoder: nn.Module | None
+
+    @property
+    def max_piece(self) -> int | None:
+        """The largest side (LR pixels, halo included) to encode at once; None: the renderer's."""
+        return None
 
     @property
     def encoder_radius(self) -> int:

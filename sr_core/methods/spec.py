@@ -8,6 +8,7 @@ formulations and the tests' tiny models all derive their tables from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -50,6 +51,9 @@ class MethodSpec:
     training: TrainingHooks = field(default_factory=TrainingHooks, compare=False)
     #: the papers' per-query formulation (None: a fixed interpolation, nothing to compare)
     reference: Reference | None = field(default=None, compare=False)
+    #: a user's installed model (``sr_core.user_models``): the file that holds its weights and
+    #: says what it is (None: one of ZoomSR's methods, whose weights the registry looks up)
+    user_model: Path | None = None
 
     @property
     def arch(self) -> str:
