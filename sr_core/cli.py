@@ -65,9 +65,12 @@ def main(argv: list[str]) -> int:
     ls = sub.add_parser("methods", help="list methods, their papers and weights")
     ls.add_argument("--json", action="store_true", help="machine-readable output")
 
-    imp = sub.add_parser("import", help="convert the authors' official .pth weights of a method")
-    imp.add_argument("pth", type=Path)
-    imp.add_argument("--method", required=True, help="method to install the weights as, e.g. liif")
+    imp = sub.add_parser("import", help="install your own super-resolution model (Real-ESRGAN, SwinIR, SPAN … "
+                                        "as .safetensors/.pth/.ckpt) as a method, or the authors' official "
+                                        ".pth weights of a method (--method)")
+    imp.add_argument("pth", type=Path, help="the model file")
+    imp.add_argument("--method", help="install the authors' official weights as this method, e.g. liif")
+    imp.add_argument("--name", help="the method name of your own model (default: from the file name)")
     imp.add_argument("-o", "--output", type=Path, help="where to write (default: user checkpoints)")
 
     args = parser.parse_args(argv)
@@ -282,9 +285,9 @@ def _methods(args: argparse.Namespace) -> int:
 
 
 def _method_names() -> list[str]:
-    from sr_core.registry import METHODS
+    from sr_core.registry import method_names
 
-    return list(METHODS)
+    return method_names()
 
 
 def _describe(name: str) -> dict[str, Any]:
@@ -296,15 +299,19 @@ def _describe(name: str) -> dict[str, Any]:
 
     status = method_status(name)
     meta = status.meta or {}
-    config = (meta.get("config") or {}) if meta.get("arch") == status.info.arch else {}
-    with torch.device("meta"):  # sizes only: the (checked) configuration allocates nothing
-        model = build(status.info.arch, config)
+    if status.info.user_model is not None:  # a user's model: its metadata says what it holds
+        encoder, parameters = None, meta["model"]["parameters"]
+    else:
+        config = (meta.get("config") or {}) if meta.get("arch") == status.info.arch else {}
+        with torch.device("meta"):  # sizes only: the (checked) configuration allocates nothing
+            model = build(status.info.arch, config)
+        encoder, parameters = model.config().get("encoder"), sum(p.numel() for p in model.parameters())
     return {
         "method": name, "display_name": status.info.display_name, "available": status.available,
         "reason": status.reason, "source": status.source, "provenance": status.provenance,
         "checkpoint": str(status.checkpoint) if status.checkpoint else None,
-        "encoder": model.config().get("encoder"),
-        "parameters": sum(p.numel() for p in model.parameters()),
+        "encoder": encoder,
+        "parameters": parameters,
         "paper": status.info.paper,
         "metrics": (status.meta or {}).get("metrics"),
     }
@@ -313,16 +320,26 @@ def _describe(name: str) -> dict[str, Any]:
 def _import(args: argparse.Namespace) -> int:
     from sr_core.checkpoints import CheckpointError
     from sr_core.outputs import check_output_file
-    from sr_core.registry import get_info, install_official
+    from sr_core.registry import OFFICIAL_IMPORTS, get_info, install_official, install_user_model
+    from sr_core.spandrel_files import UnsupportedArchitecture
 
+    if args.method is not None and args.name is not None:
+        raise UserError("--method installs official weights, --name names your own model: give one")
     try:
         if args.output is not None:
             check_output_file(args.output, [args.pth])
-        out = install_official(args.pth, args.method, args.output)
-    except (ValueError, CheckpointError) as err:  # OutputError is a ValueError
+        if args.method is not None:
+            out = install_official(args.pth, args.method, args.output)
+            print(f"imported {args.pth.name} as {get_info(args.method).display_name} → {out}")
+        else:
+            name, out = install_user_model(args.pth, args.name, args.output)
+            print(f"imported {args.pth.name} as method {name} ({get_info(name).paper}) → {out}"
+                  if args.output is None else f"wrote {out} ({args.pth.name} checked)")
+    except UnsupportedArchitecture as err:
+        raise UserError(f"{err}; for the authors' {OFFICIAL_IMPORTS} weights add --method NAME") from err
+    except (ValueError, CheckpointError) as err:  # OutputError and ModelFileError are ValueErrors
         raise UserError(str(err)) from err
     except OSError as err:
         raise UserError(f"{args.output or 'the user checkpoint folder'}: cannot be written "
                         f"({err.strerror or err})") from None
-    print(f"imported {args.pth.name} as {get_info(args.method).display_name} → {out}")
     return 0

@@ -58,6 +58,10 @@ class SpandrelMissing(ModelFileError):
     """spandrel is not installed."""
 
 
+class UnsupportedArchitecture(ModelFileError):
+    """Weights of an architecture spandrel's main package does not know."""
+
+
 def import_spandrel() -> types.ModuleType:
     """The ``spandrel`` module, imported without torchvision (see the module's docstring)."""
     if "spandrel" in sys.modules:
@@ -202,7 +206,7 @@ def describe(state: dict[str, torch.Tensor], name: str) -> Any:
             warnings.simplefilter("ignore")
             sized = spandrel.MAIN_REGISTRY.load(meta_state)
     except spandrel.UnsupportedModelError:
-        raise ModelFileError(f"{name}: its architecture is not one spandrel's main package supports "
+        raise UnsupportedArchitecture(f"{name}: its architecture is not one spandrel's main package supports "
                              "(see the README's list)") from None
     except Exception as err:  # noqa: BLE001 - a detected architecture that cannot be built
         raise ModelFileError(f"{name}: its weights do not fit the architecture they resemble "

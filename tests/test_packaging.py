@@ -73,7 +73,7 @@ def test_the_notices_name_every_runtime_dependency_and_the_licence_is_mit():
     assert PYPROJECT["project"]["license"] == "MIT"
     assert set(PYPROJECT["project"]["license-files"]) == {"LICENSE", "THIRD_PARTY_NOTICES.md"}
     notices = (ROOT / "THIRD_PARTY_NOTICES.md").read_text(encoding="utf-8").lower()
-    for dependency in PYPROJECT["project"]["dependencies"]:
+    for dependency in PYPROJECT["project"]["dependencies"] + PYPROJECT["project"]["optional-dependencies"]["models"]:
         name = re.split(r"[<>=!;\[ ]", dependency)[0].split("-")[0].lower()  # PySide6-Essentials: pyside6
         assert name in notices, f"THIRD_PARTY_NOTICES.md does not name {name}"
     for weights in (ROOT / "resources" / "checkpoints").glob("*.safetensors"):

@@ -300,8 +300,8 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Evaluate SR methods in the papers' protocol "
                                             "(docs/EVALUATION.md).")
     p.add_argument("--method", default="bicubic,liif",
-                   help=f"method name(s), comma-separated: rows of the table ({', '.join(METHODS)}; "
-                        "default: bicubic,liif)")
+                   help=f"method name(s), comma-separated: rows of the table ({', '.join(METHODS)}, or "
+                        "a user model installed by 'main.py import'; default: bicubic,liif)")
     p.add_argument("--checkpoint", action="append", default=[],
                    help="weights of the next method that needs weights (repeatable; default: "
                         "the installed checkpoint)")

@@ -13,7 +13,7 @@ import torch
 
 from sr_core.logs import unexpected
 from sr_core.methods.base import SRMethod
-from sr_core.registry import METHODS, MethodInfo, MethodStatus, load_method, method_status
+from sr_core.registry import MethodInfo, MethodStatus, get_info, load_method, method_names, method_status
 
 #: the pseudo-method that shows the ground-truth reference in a panel
 GROUND_TRUTH = "gt"
@@ -21,7 +21,8 @@ BICUBIC = "bicubic"
 
 HOW_TO_GET_WEIGHTS = ("Import official weights with Methods ▸ Import weights… (or "
                       "'python main.py import FILE.pth --method NAME'), or train them "
-                      "(docs/TRAINING.md).")
+                      "(docs/TRAINING.md). Your own Real-ESRGAN, SwinIR, SPAN … models: "
+                      "'python main.py import MODEL.pth', or drop the file onto the window.")
 
 
 class MethodProvider(Protocol):
@@ -48,13 +49,13 @@ def display_name(provider: MethodProvider, method: str) -> str:
 
 
 class RegistryProvider:
-    """Methods of ``sr_core.registry``: never random weights."""
+    """Methods of ``sr_core.registry`` (the user's installed models included): never random weights."""
 
     def names(self) -> list[str]:
-        return list(METHODS)
+        return method_names()
 
     def info(self, name: str) -> MethodInfo:
-        return METHODS[name]
+        return get_info(name)
 
     def status(self, name: str) -> MethodStatus:
         """Never raises: whatever lies in the checkpoint folders, the method shows as unavailable
@@ -62,7 +63,7 @@ class RegistryProvider:
         try:
             return method_status(name)
         except Exception as err:  # noqa: BLE001 - a bug must not take the window down with it
-            return MethodStatus(METHODS[name], False, unexpected(err, f"{name}: its weights cannot be checked"))
+            return MethodStatus(get_info(name), False, unexpected(err, f"{name}: its weights cannot be checked"))
 
     def load(self, name: str, device: torch.device) -> SRMethod:
         model, _ = load_method(name, device=device)

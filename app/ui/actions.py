@@ -116,7 +116,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("settings", "&Settings…", lambda w, _: w.choose_settings(),
                (QKeySequence.StandardKey.Preferences, "Ctrl+,"), "mdi6.cog-outline"),
     ActionSpec("import", "&Import weights…", lambda w, _: w.weights.choose(), (), "mdi6.file-import-outline",
-               f"Import official {OFFICIAL_IMPORTS} weights (.pth)"),
+               f"Import your own model (Real-ESRGAN, SwinIR, SPAN …) as a method, or official "
+               f"{OFFICIAL_IMPORTS} weights (.pth)"),
     ActionSpec("shortcuts", "&Keyboard shortcuts", lambda w, _: w.show_shortcuts(), ("Ctrl+/", "?"),
                "mdi6.keyboard-outline"),
     ActionSpec("about", "&About ZoomSR and its methods", lambda w, _: w.show_about(), ("F1",),

@@ -40,6 +40,7 @@ from app.ui.panel import HEADER_HEIGHT, PanelWidget, progress_text
 from app.ui.weights_import import WeightsImporter
 from app.ui.window_geometry import restore_geometry, save_geometry
 from sr_core.devices import device_label
+from sr_core.spandrel_files import SUFFIXES as MODEL_SUFFIXES
 
 ZOOM_PRESETS = ("Fit", "1×", "2×", "4×", "8×", "16×", "32×", "64×")
 #: arrow keys move the view by this fraction of a panel
@@ -376,7 +377,10 @@ class MainWindow(QMainWindow):
         files = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            self.opener.open_path(files[0])
+            if Path(files[0]).suffix.lower() in MODEL_SUFFIXES:
+                self.weights.install_own(files[0])
+            else:
+                self.opener.open_path(files[0])
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.panels = [m for m in self.panel_layout.methods if m != GROUND_TRUTH]
