@@ -35,7 +35,7 @@ class MissingWeightsError(LookupError):
 
 def method_names() -> list[str]:
     """ZoomSR's methods in menu order, then the user's installed models."""
-    return [*METHODS, *user_models.installed(user_checkpoints_dir())]
+    return [*METHODS, *(n for n in user_models.installed(user_checkpoints_dir()) if n not in METHODS)]
 
 
 def get_info(name: str) -> MethodSpec:

@@ -63,21 +63,26 @@ class UnsupportedArchitecture(ModelFileError):
 
 
 def import_spandrel() -> types.ModuleType:
-    """The ``spandrel`` module, imported without torchvision (see the module's docstring)."""
+    """The ``spandrel`` module, imported without torchvision (see the module's docstring): a
+    torchvision imported before is used, none is imported."""
     if "spandrel" in sys.modules:
         return sys.modules["spandrel"]
-    stand_in = {} if "torchvision" in sys.modules else _torchvision_stand_in()
+    stand_in = {} if sys.modules.get("torchvision") is not None else _torchvision_stand_in()
+    before = {name: sys.modules[name] for name in stand_in if name in sys.modules}  # e.g. None: blocked
     sys.modules.update(stand_in)
     try:
         return importlib.import_module("spandrel")
     except ModuleNotFoundError as err:
         if err.name != "spandrel":
             raise
-        raise SpandrelMissing("user models need spandrel: pip install 'zoomsr[models]' "
-                              "(or pip install spandrel)") from None
+        raise SpandrelMissing("user models need spandrel: pip install --no-deps spandrel einops "
+                              "(see the README's \"Your own models\")") from None
     finally:
         for name in stand_in:
-            sys.modules.pop(name, None)
+            if name in before:
+                sys.modules[name] = before[name]
+            else:
+                sys.modules.pop(name, None)
 
 
 def _torchvision_stand_in() -> dict[str, types.ModuleType]:

@@ -31,7 +31,7 @@ FORMAT = "zoomsr-user-model/1"
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 #: the names the viewer and the evaluation give the reference image
 RESERVED = frozenset({"gt", "hr"})
-_cache: dict[Path, tuple[int, dict[str, Path]]] = {}
+_cache: dict[Path, tuple[tuple, dict[str, Path]]] = {}
 
 
 def label(meta: dict[str, Any]) -> str:
@@ -102,14 +102,15 @@ def read_metadata(path: Path) -> dict[str, Any]:
 def installed(folder: Path) -> dict[str, Path]:
     """``{name: file}`` of the user models in ``folder`` (read again when the folder changes)."""
     try:
-        stamp = folder.stat().st_mtime_ns
+        files = sorted(folder.glob("*.safetensors"))
+        stamp = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in files)
     except OSError:
         return {}
     cached = _cache.get(folder)
     if cached is not None and cached[0] == stamp:
         return cached[1]
     found = {}
-    for path in sorted(folder.glob("*.safetensors")):
+    for path in files:
         try:
             meta = read_metadata(path)
         except ModelFileError:
