@@ -125,7 +125,7 @@ def _read_safetensors(path: Path) -> dict[str, torch.Tensor]:
         with safe_open(str(path), framework="pt") as f:
             names = list(f.keys())
             _check_sizes({k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in names})
-            return _checked(spandrel_canonical({k: f.get_tensor(k) for k in names}))
+            return _checked(spandrel_canonical({k: f.get_tensor(k) for k in names}), mapped=False)
     except (SafetensorError, OSError) as err:
         raise ModelFileError(f"{path.name} is not a readable safetensors file ({first_line(err)})") from None
 
@@ -151,7 +151,7 @@ def _read_pickle(path: Path) -> dict[str, torch.Tensor]:
         raise ModelFileError(f"{path.name} holds a {type(obj).__name__}, not a model's weights")
     state = spandrel_canonical(obj)
     _check_sizes({k: (tuple(v.shape), v.dtype) for k, v in state.items() if isinstance(v, torch.Tensor)})
-    return _checked(state)
+    return _checked(state, mapped=True)
 
 
 def spandrel_canonical(obj: dict[Any, Any]) -> dict[Any, Any]:
@@ -175,15 +175,16 @@ def _check_sizes(shapes: dict[str, tuple[tuple[int, ...], Any]]) -> None:
         raise SchemaError(f"it holds {total:,} weights, more than the {MAX_PARAMETERS:,} any supported model has")
 
 
-def _checked(state: dict[Any, Any]) -> dict[str, torch.Tensor]:
-    """Every entry a named tensor; floating-point ones finite (read into memory one by one)."""
+def _checked(state: dict[Any, Any], *, mapped: bool) -> dict[str, torch.Tensor]:
+    """Every entry a named tensor; floating-point ones finite. ``mapped`` tensors are read into
+    memory one by one (off the memory map: the file may change after the import)."""
     if not state:
         raise SchemaError("it holds no weights")
     out = {}
     for key, value in state.items():
         if not isinstance(key, str) or not isinstance(value, torch.Tensor):
             raise SchemaError(f"entry {short_repr(key)} is not a named tensor")
-        value = value.clone()  # off the memory map: the file may change after the import
+        value = value.clone() if mapped else value
         if value.is_floating_point():
             check_finite(key, value)
         out[key] = value

@@ -78,6 +78,8 @@ class FixedScale(SRMethod):
         self.widest = widest
 
     def config(self) -> dict[str, Any]:
+        """Its rendering settings, for reports: a user model is rebuilt from its file
+        (``sr_core.user_models.load``), not from these."""
         return {"scale": self.scale, "halo": self.encoder_radius, "align": self.tile_multiple}
 
     @property
