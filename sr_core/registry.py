@@ -66,7 +66,7 @@ def default_checkpoint(name: str) -> Path | None:
 
 
 #: where a method's weights come from (``MethodStatus.source``)
-SOURCES = ("official", "trained here", "imported", "built in", "none")
+SOURCES = ("official", "trained here", "imported", "user model", "built in", "none")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ class MethodStatus:
         if not self.available:
             return "none"
         kind = ((self.meta or {}).get("provenance") or {}).get("kind")
-        return {"official": "official", "imported": "imported"}.get(kind, "trained here")
+        return {"official": "official", "imported": "imported", "user": "user model"}.get(kind, "trained here")
 
     @property
     def provenance(self) -> str:

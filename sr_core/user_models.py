@@ -72,7 +72,7 @@ def install(source: str | os.PathLike, folder: Path, name: str | None, taken: se
                   "source_file": source.name[:MAX_TEXT], "precisions": precisions,
                   "parameters": sum(p.numel() for p in desc.model.parameters())},
     }
-    meta["provenance"] = {"kind": "imported", "summary": label(meta)}
+    meta["provenance"] = {"kind": "user", "summary": label(meta)}
     path = out or folder / f"{name}.safetensors"
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_target(path) as tmp:

@@ -174,7 +174,7 @@ class PanelWidget(QFrame):
 
 #: the header's short word on where a model's weights come from (the tooltip has the rest)
 WEIGHT_TAGS = {"official": "authors' weights", "trained here": "trained by ZoomSR",
-               "imported": "imported weights"}
+               "imported": "imported weights", "user model": "user model"}
 
 
 def progress_text(status: LayerStatus) -> str:

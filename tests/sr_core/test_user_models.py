@@ -71,7 +71,7 @@ def test_an_installed_model_is_a_method_that_renders_its_network(tmp_path, image
     assert method in registry.method_names()
     assert main(["methods", "--json"]) == 0
     row = {r["method"]: r for r in json.loads(capsys.readouterr().out)}[method]
-    assert row["available"] and row["source"] == "imported" and row["paper"] == label
+    assert row["available"] and row["source"] == "user model" and row["paper"] == label
     assert row["parameters"] == sum(p.numel() for p in net.parameters())
     model, _ = registry.load_method(method)
     h, w = image.height, image.width

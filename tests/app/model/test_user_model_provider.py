@@ -19,6 +19,6 @@ def test_an_installed_model_is_one_of_the_viewers_methods(tmp_path) -> None:
     assert provider.info(name).paper == "user model: SPAN ×2, from 2x-Tiny.safetensors"
     assert display_name(provider, name) == name
     status = provider.status(name)
-    assert status.available and status.source == "imported" and status.provenance == provider.info(name).paper
+    assert status.available and status.source == "user model" and status.provenance == provider.info(name).paper
     model = provider.load(name, torch.device("cpu"))
     assert isinstance(model, FixedScale) and model.scale == 2
