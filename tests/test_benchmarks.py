@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks import curves, encoder, interactive, large_photo, plot, soak, throughput, viewport
+from benchmarks import curves, encoder, interactive, large_photo, plot, soak, throughput, user_models, viewport
 from sr_core.paths import resources_dir
 
 
@@ -79,3 +79,11 @@ def test_learning_curves_plot_the_validated_rows(tmp_path):
     empty.write_text("phase,step,elapsed_s,val_psnr\nmain,1,10,\n")
     with pytest.raises(ValueError, match="no validation rows"):
         curves.read_curve(empty)
+
+
+def test_user_models_times_a_view_against_the_whole_image(tmp_path, capsys):
+    user_models.main(["--image", "48", "--viewport", "96x64", "--zooms", "4,2.5", "--threads", "1",
+                      "--json", str(tmp_path / "u.json")])
+    rows = json.loads((tmp_path / "u.json").read_text())["rows"]
+    assert [r[0] for r in rows] == ["whole image ×4", "view at ×4", "view at ×2.5"]
+    assert "again (cached)" in capsys.readouterr().out
