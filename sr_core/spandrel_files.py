@@ -65,7 +65,7 @@ class UnsupportedArchitecture(ModelFileError):
 def import_spandrel() -> types.ModuleType:
     """The ``spandrel`` module, imported without torchvision (see the module's docstring): a
     torchvision imported before is used, none is imported."""
-    if "spandrel" in sys.modules:
+    if sys.modules.get("spandrel") is not None:
         return sys.modules["spandrel"]
     stand_in = {} if sys.modules.get("torchvision") is not None else _torchvision_stand_in()
     before = {name: sys.modules[name] for name in stand_in if name in sys.modules}  # e.g. None: blocked
@@ -75,7 +75,10 @@ def import_spandrel() -> types.ModuleType:
     except ModuleNotFoundError as err:
         if err.name != "spandrel":
             raise
-        raise SpandrelMissing("user models need spandrel: pip install --no-deps spandrel einops "
+        if getattr(sys, "frozen", False):
+            raise SpandrelMissing("your own models need spandrel, which the desktop bundles leave out: "
+                                  "use ZoomSR installed with pip (see the README's \"Your own models\")") from None
+        raise SpandrelMissing("your own models need spandrel: pip install --no-deps spandrel einops "
                               "(see the README's \"Your own models\")") from None
     finally:
         for name in stand_in:

@@ -59,6 +59,20 @@ def test_spandrel_is_imported_without_torchvision():
         assert run.stdout.strip() == ("None" if case == "absent" else "not imported")
 
 
+def test_without_spandrel_methods_work_and_import_says_what_to_install(tmp_path):
+    code = ("import sys; sys.modules['spandrel'] = None  # not installed\n"
+            "from main import main\n"
+            "assert main(['methods']) == 0\n"
+            "sys.exit(main(['import', sys.argv[1]]))")
+    model = save_model(tiny_network("span"), tmp_path / "m.pth")
+    run = subprocess.run([sys.executable, "-c", code, str(model)], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "ZOOMSR_CHECKPOINTS": str(tmp_path / "user")})
+    assert run.returncode == 2 and "Bicubic" in run.stdout
+    assert run.stderr.strip() == ("error: your own models need spandrel: pip install --no-deps spandrel einops "
+                                  "(see the README's \"Your own models\")")
+    assert not (tmp_path / "user").exists()
+
+
 @pytest.mark.parametrize(("name", "suffix", "wrap"), [("esrgan", ".pth", None), ("swinir", ".safetensors", None),
                                                       ("span", ".ckpt", "params_ema")])
 def test_an_installed_model_is_a_method_that_renders_its_network(tmp_path, image, name, suffix, wrap, capsys):
