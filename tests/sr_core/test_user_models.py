@@ -93,6 +93,15 @@ def test_an_installed_model_is_a_method_that_renders_its_network(tmp_path, image
     np.testing.assert_allclose(out, direct(net, image), atol=2e-5)
 
 
+def test_a_pth_in_the_legacy_format_is_read(tmp_path, image):
+    """Early ESRGAN files predate torch 1.6's zip format (which can be memory-mapped)."""
+    net = tiny_network("span")
+    torch.save(net.state_dict(), tmp_path / "old.pth", _use_new_zipfile_serialization=False)
+    name, _ = registry.install_user_model(tmp_path / "old.pth")
+    model, _ = registry.load_method(name)
+    np.testing.assert_allclose(Renderer(model).render(image, 100, 132), direct(net, image), atol=2e-5)
+
+
 @pytest.mark.parametrize("name", list(MODELS))
 def test_tiles_do_not_show_seams(tmp_path, monkeypatch, name):
     """Rendered in three rectangles with one tile per encoded piece, the image equals the
