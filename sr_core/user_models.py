@@ -49,9 +49,10 @@ def default_name(path: Path) -> str:
 def check_name(name: str, taken: set[str]) -> None:
     if not NAME.fullmatch(name):
         raise ModelFileError(f"{name!r} cannot name a method: use up to 40 lower-case letters, digits, "
-                             "'.', '_' or '-' (--name NAME)")
+                             "'.', '_' or '-'")
     if name in taken or name in RESERVED:
-        raise ModelFileError(f"a method named {name!r} exists already; choose another with --name NAME")
+        raise ModelFileError(f"a method named {name!r} exists already: choose another name (import --name "
+                             "NAME, or rename the file)")
 
 
 def install(source: str | os.PathLike, folder: Path, name: str | None, taken: set[str],
