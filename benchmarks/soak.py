@@ -10,8 +10,9 @@ the app (device, precision, tile size, memory budget; ``--memory-mb`` overrides 
 The starting point is taken once the image is shown *and* the panels' models are loaded (their
 weights and torch's set-up are reported as their own line). Every ``--every`` steps it prints
 the process' resident memory, what each cache holds (the rendered tiles against their budget,
-each worker's encoder features, the decoded image and its preview), the bytes of every live
-CPU tensor, what the C allocator holds (in use, and freed but kept; glibc only), and the change
+each worker's encoder features, the decoded image and its preview), what the C heap holds
+(in use, and free: freed blocks it keeps, part of which may have gone back to the system;
+glibc only), and the change
 of Python's reference count of ``True``: a Qt binding that loses references (PySide6 6.12.0,
 see ``app/qt_binding.py``) shows there long before it aborts the process.
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import gc
 import os
 import random
 import sys
@@ -54,18 +54,6 @@ def malloc_mb() -> tuple[int, int] | None:
     mallinfo2.restype = _MallInfo2
     info = mallinfo2()
     return (info.uordblks + info.hblkhd) // 2**20, info.fordblks // 2**20
-
-
-def tensor_mb() -> int:
-    """MB of every live CPU tensor's storage (each storage once)."""
-    import torch
-
-    storages = {}
-    for obj in gc.get_objects():
-        if issubclass(type(obj), torch.Tensor) and obj.device.type == "cpu":
-            storage = obj.untyped_storage()
-            storages[storage.data_ptr()] = storage.nbytes()
-    return sum(storages.values()) // 2**20
 
 
 def random_change(view: Any, rng: random.Random) -> None:
@@ -131,16 +119,16 @@ def main(argv: list[str] | None = None) -> None:
             app.processEvents()
         if step % args.every == 0:
             rows.append({"ops": step, "seconds": round(time.perf_counter() - start, 1), "rss_mb": rss_mb(),
-                         **cache_sizes(window), "tensors_mb": tensor_mb(), "malloc_mb": malloc_mb(),
+                         **cache_sizes(window), "malloc_mb": malloc_mb(),
                          "true_refs": sys.getrefcount(True) - true0})
     window.close()
     print(f"resident memory: {shown} MB with the image shown, {rss0} MB with the models of "
           f"{', '.join(models) or 'no panel'} loaded too ({rss0 - shown:+d} MB: their weights and torch's set-up)")
     print_table(["view changes", "seconds", "resident MB", "Δ resident MB", "tiles MB", "features MB (model, preview)",
-                 "image MB", "preview MB", "live tensors MB", "malloc MB (in use, kept free)", "Δ refs to True"],
+                 "image MB", "preview MB", "C heap MB (in use, free)", "Δ refs to True"],
                 [[r["ops"], r["seconds"], r["rss_mb"], f"{r['rss_mb'] - rss0:+d}", r["tiles_mb"],
                   f"{r['model_features_mb']}, {r['preview_features_mb']}", r["image_mb"], r["preview_mb"],
-                  r["tensors_mb"], "—" if r["malloc_mb"] is None else "{}, {}".format(*r["malloc_mb"]),
+                  "—" if r["malloc_mb"] is None else "{}, {}".format(*r["malloc_mb"]),
                   f"{r['true_refs']:+d}"] for r in rows])
     write_json(args.json, {"machine": machine(torch.device("cpu")), "panels": args.panels,
                            "memory_mb": settings.memory_mb, "rss_shown_mb": shown, "rss_before_mb": rss0,

@@ -45,7 +45,7 @@ def test_soak_reports_memory_and_reference_counts(tmp_path, capsys, qapp, monkey
     assert all(r["true_refs"] >= 0 for r in rows)
     assert all(0 < r["tiles_mb"] <= 128 and r["image_mb"] > 0 and r["preview_mb"] >= 0 for r in rows)
     assert report["rss_before_mb"] >= report["rss_shown_mb"] > 0  # the baseline has the models loaded
-    assert all(r["tensors_mb"] >= 0 and (r["malloc_mb"] is None or r["malloc_mb"][0] > 0) for r in rows)
+    assert all(r["malloc_mb"] is None or r["malloc_mb"][0] > 0 for r in rows)
 
 
 def test_large_photo_times_the_fit_view_and_counts_decodes(tmp_path, capsys):
