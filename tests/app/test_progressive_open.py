@@ -14,7 +14,7 @@ import app.model.progressive_open as progressive
 from app.model.document import open_document
 from app.model.tiles import Placement
 from app.render.scheduler import MIN_TILE_BYTES
-from sr_core.imaging import load_image
+from sr_core.imaging import ImageLoadError, load_image
 from sr_core.render import PixelsPending
 from tests.sr_core.photo_files import camera_exif, jpeg_bytes, smooth_rgb16
 
@@ -131,3 +131,16 @@ def test_the_readout_waits_for_the_pixels(big_jpeg):
     assert pending.value is None and "input decoding…" in format_readout(pending)
     draft.doc.source.fill(progressive.decode_full(draft.doc))
     assert read_pixel(draft.doc, place, 5.0, 5.0).value is not None
+
+
+def test_a_failed_full_decode_is_said_and_renders_nothing(qtbot, make_window, big_jpeg, monkeypatch):
+    def broken(doc):
+        raise ImageLoadError(f"{doc.name}: the file is truncated or corrupt (test).")
+
+    monkeypatch.setattr("app.ui.opener.decode_full", broken)
+    window = make_window(image=big_jpeg, panels=["bicubic"])
+    qtbot.waitUntil(lambda: len(window.messages.messages()) == 1, timeout=WAIT_MS)
+    assert window.messages.messages()[0].startswith("big.jpg: the file is truncated")
+    window.view.zoom_to(2.0)
+    qtbot.wait(200)
+    assert not window.doc.ready and window.scheduler.cache.nbytes == 0 and not window.loading
