@@ -7,15 +7,20 @@ The viewer runs offscreen on the bundled demo image (or ``--image``) with the gi
 viewer rather than a network). Every step zooms about the centre, pans, jumps to a random
 zoom or fits; every fifth step waits until the view is final. The saved settings apply as in
 the app (device, precision, tile size, memory budget; ``--memory-mb`` overrides the budget).
-Every ``--every`` steps it prints the process' resident memory, what each cache holds (the
-rendered tiles against their budget, each worker's encoder features, the decoded image and
-its preview), and the change of Python's reference count of ``True``: a Qt binding that loses references (PySide6
-6.12.0, see ``app/qt_binding.py``) shows there long before it aborts the process.
+The starting point is taken once the image is shown *and* the panels' models are loaded (their
+weights and torch's set-up are reported as their own line). Every ``--every`` steps it prints
+the process' resident memory, what each cache holds (the rendered tiles against their budget,
+each worker's encoder features, the decoded image and its preview), what the C heap holds
+(in use, and free: freed blocks it keeps, part of which may have gone back to the system;
+glibc only), and the change
+of Python's reference count of ``True``: a Qt binding that loses references (PySide6 6.12.0,
+see ``app/qt_binding.py``) shows there long before it aborts the process.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import random
 import sys
@@ -33,6 +38,22 @@ def rss_mb() -> int:
     except (OSError, IndexError):
         import resource
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
+                                                      "fsmblks", "uordblks", "fordblks", "keepcost")]
+
+
+def malloc_mb() -> tuple[int, int] | None:
+    """(in use, freed but kept) MB of the C heap (glibc's ``mallinfo2``, all arenas); None elsewhere."""
+    try:
+        mallinfo2 = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return None
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) // 2**20, info.fordblks // 2**20
 
 
 def random_change(view: Any, rng: random.Random) -> None:
@@ -80,6 +101,8 @@ def main(argv: list[str] | None = None) -> None:
     window.open_path(args.image or demo_image(), remember=False)
     if not wait_until_final(window, 120) or window.doc is None:
         raise SystemExit("the image did not open")
+    shown = rss_mb()
+    models = load_models(app, window, args.panels)
     print_machine(machine(torch.device("cpu")))
     print(f"image {window.doc.name} {window.doc.size[0]}×{window.doc.size[1]}, panels {', '.join(args.panels)}, "
           f"memory budget {settings.memory_mb} MB: tiles {window.scheduler.cache.max_bytes / 2**20:.0f} MB "
@@ -96,16 +119,35 @@ def main(argv: list[str] | None = None) -> None:
             app.processEvents()
         if step % args.every == 0:
             rows.append({"ops": step, "seconds": round(time.perf_counter() - start, 1), "rss_mb": rss_mb(),
-                         **cache_sizes(window), "true_refs": sys.getrefcount(True) - true0})
+                         **cache_sizes(window), "malloc_mb": malloc_mb(),
+                         "true_refs": sys.getrefcount(True) - true0})
     window.close()
-    print(f"resident memory before the session: {rss0} MB")
+    print(f"resident memory: {shown} MB with the image shown, {rss0} MB with the models of "
+          f"{', '.join(models) or 'no panel'} loaded too ({rss0 - shown:+d} MB: their weights and torch's set-up)")
     print_table(["view changes", "seconds", "resident MB", "Δ resident MB", "tiles MB", "features MB (model, preview)",
-                 "image MB", "preview MB", "Δ refs to True"],
+                 "image MB", "preview MB", "C heap MB (in use, free)", "Δ refs to True"],
                 [[r["ops"], r["seconds"], r["rss_mb"], f"{r['rss_mb'] - rss0:+d}", r["tiles_mb"],
                   f"{r['model_features_mb']}, {r['preview_features_mb']}", r["image_mb"], r["preview_mb"],
+                  "—" if r["malloc_mb"] is None else "{}, {}".format(*r["malloc_mb"]),
                   f"{r['true_refs']:+d}"] for r in rows])
     write_json(args.json, {"machine": machine(torch.device("cpu")), "panels": args.panels,
-                           "memory_mb": settings.memory_mb, "rss_before_mb": rss0, "rows": rows})
+                           "memory_mb": settings.memory_mb, "rss_shown_mb": shown, "rss_before_mb": rss0,
+                           "rows": rows})
+
+
+def load_models(app, window, panels: list[str]) -> list[str]:
+    """Load the model panels' renderers now (the viewer loads them when first needed) and wait;
+    the models loaded."""
+    from app.model.layers import Kind
+
+    scheduler = window.scheduler
+    models = [m for m in panels if scheduler.methods.kind(m) is Kind.MODEL]
+    scheduler.model.preload(models)
+    deadline = time.perf_counter() + 300
+    while not all(scheduler.model.runner.loaded(m) for m in models) and time.perf_counter() < deadline:
+        app.processEvents()
+        time.sleep(0.05)
+    return models
 
 
 def cache_sizes(window) -> dict[str, int]:

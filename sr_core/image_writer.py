@@ -3,8 +3,8 @@ with the photograph's metadata, atomically (a temporary file renamed into place)
 
 Every file is tagged with the sRGB profile (the pixels are sRGB: ``load_image`` converts to
 it) and gets the source's EXIF and XMP as they apply to the new pixels (see ``metadata``).
-TIFF keeps the EXIF's descriptive IFD0 tags (camera, date, artist, copyright) but not its
-EXIF sub-IFD, which tifffile cannot write.
+TIFF keeps the EXIF's descriptive IFD0 tags (camera, date, artist, copyright) and its EXIF and
+GPS sub-IFDs (see ``tiff_exif``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from sr_core.colour import srgb_profile
 from sr_core.files import atomic_target
 from sr_core.imaging import encode_png, png_chunk, to_levels
 from sr_core.metadata import TIFF_TEXT_TAGS, PhotoMetadata, output_exif
+from sr_core.tiff_exif import attach_sub_ifds, placeholder_tags
 
 #: file ending → format written
 OUTPUT_FORMATS = {".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF", ".jpg": "JPEG", ".jpeg": "JPEG",
@@ -108,6 +109,7 @@ def _tiff(px: np.ndarray, alpha: np.ndarray | None, exif: Image.Exif | None, xmp
 
     colour = px.ndim == 3
     extratags = [(700, "B", len(xmp), xmp, True)] if xmp else []
+    extratags += placeholder_tags(exif)
     for tag in TIFF_TEXT_TAGS:
         value = exif.get(tag) if exif is not None else None
         if isinstance(value, str) and value:
@@ -119,7 +121,7 @@ def _tiff(px: np.ndarray, alpha: np.ndarray | None, exif: Image.Exif | None, xmp
                      extrasamples=("unassalpha",) if alpha is not None else None,
                      compression="zlib", predictor=True, metadata=None,
                      iccprofile=srgb_profile() if colour else None, extratags=extratags)
-    return buffer.getvalue()
+    return attach_sub_ifds(buffer.getvalue(), exif)
 
 
 _ENCODERS = {

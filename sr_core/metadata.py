@@ -21,7 +21,7 @@ _KEPT_IFD0 = {
     0x0132: "DateTime", 0x013B: "Artist", 0x8298: "Copyright", 0x011A: "XResolution",
     0x011B: "YResolution", 0x0128: "ResolutionUnit",
 }
-#: IFD0 text tags a TIFF writer can carry (tifffile writes no EXIF sub-IFD)
+#: IFD0 text tags the TIFF writer carries (the EXIF and GPS sub-IFDs: ``tiff_exif``)
 TIFF_TEXT_TAGS = (0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x8298)
 
 

@@ -27,6 +27,7 @@ from torch import Tensor
 
 from sr_core.coords import Queries
 from sr_core.geometry import Rect, Size
+from sr_core.memory import bound_native_caches
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, denormalize, normalize
 from sr_core.methods.bicubic import Bicubic
 
@@ -59,23 +60,55 @@ def output_size(lr_h: int, lr_w: int, scale: float) -> Size:
 _image_keys = itertools.count()
 
 
+class PixelsPending(RuntimeError):
+    """The pixels of a :meth:`SourceImage.pending` image were read before they were filled."""
+
+
 class SourceImage:
     """An LR image as the renderers see it: its ``H × W × 3`` RGB pixels kept as given, and
     handed out normalised (``(1, 3, h, w)`` float32 in [-1, 1]) one region at a time.
 
     ``pixels``: floats in [0, 1], or integer levels (uint8 / 255, uint16 / 65535), which stay
     integers: a 100-megapixel JPEG costs its 300 MB of levels, not a 1.2 GB float tensor.
-    Views (e.g. an EXIF rotation) are kept as views, not copied.
+    Views (e.g. an EXIF rotation) are kept as views, not copied. ``SourceImage.pending`` makes
+    one whose size is known before its pixels are decoded (``fill`` gives them).
     """
 
     def __init__(self, pixels: np.ndarray) -> None:
-        if pixels.ndim != 3 or pixels.shape[2] != 3:
-            raise ValueError(f"expected an H×W×3 RGB array, got shape {pixels.shape}")
-        height, width = pixels.shape[:2]
-        if height == 0 or width == 0:
-            raise ValueError(f"the image is empty ({height}×{width} pixels)")
-        self.pixels = pixels if pixels.dtype in (np.uint8, np.uint16) else np.asarray(pixels, np.float32)
+        self._size = _rgb_size(pixels.shape)
+        self._pixels: np.ndarray | None = \
+            pixels if pixels.dtype in (np.uint8, np.uint16) else np.asarray(pixels, np.float32)
+        self._dtype = self._pixels.dtype
         self.key = next(_image_keys)
+
+    @classmethod
+    def pending(cls, height: int, width: int, dtype: np.dtype | type = np.uint8) -> SourceImage:
+        """A ``height × width`` image whose ``dtype`` pixels are still being decoded: its size
+        and key are known, reading its pixels raises :class:`PixelsPending` until :meth:`fill`."""
+        source = cls(np.zeros((1, 1, 3), dtype))
+        source._size, source._pixels = Size(height, width), None
+        return source
+
+    def fill(self, pixels: np.ndarray) -> None:
+        """Give a pending image its pixels (of the size and type it was made with)."""
+        if self._pixels is not None:
+            raise ValueError("the image has its pixels already")
+        if _rgb_size(pixels.shape) != self._size or pixels.dtype != self._dtype:
+            raise ValueError(f"expected {self._size.h}×{self._size.w}×3 {self._dtype} pixels, got "
+                             f"{pixels.shape} {pixels.dtype}")
+        self._pixels = pixels
+
+    @property
+    def ready(self) -> bool:
+        """The pixels are there (always, except for a pending image not yet filled)."""
+        return self._pixels is not None
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """The ``H × W × 3`` pixels as given; raises :class:`PixelsPending` before ``fill``."""
+        if self._pixels is None:
+            raise PixelsPending("the image's pixels are still being decoded")
+        return self._pixels
 
     def rgb(self, top: int, bottom: int, left: int = 0, right: int | None = None) -> np.ndarray:
         """Pixels ``[top, bottom) × [left, right)`` (all columns by default) as ``h × w × 3``
@@ -95,16 +128,25 @@ class SourceImage:
 
     @property
     def nbytes(self) -> int:
-        """Memory the pixels take."""
-        return int(self.pixels.size * self.pixels.itemsize)
+        """Memory the pixels take (a pending image: what they will take)."""
+        return self._size.h * self._size.w * 3 * self._dtype.itemsize
 
     @property
     def height(self) -> int:
-        return int(self.pixels.shape[0])
+        return self._size.h
 
     @property
     def width(self) -> int:
-        return int(self.pixels.shape[1])
+        return self._size.w
+
+
+def _rgb_size(shape: tuple[int, ...]) -> Size:
+    """The (height, width) of an ``H × W × 3`` array shape; ValueError for anything else."""
+    if len(shape) != 3 or shape[2] != 3:
+        raise ValueError(f"expected an H×W×3 RGB array, got shape {shape}")
+    if shape[0] == 0 or shape[1] == 0:
+        raise ValueError(f"the image is empty ({shape[0]}×{shape[1]} pixels)")
+    return Size(int(shape[0]), int(shape[1]))
 
 
 class FeatureCache:
@@ -162,6 +204,7 @@ class Renderer:
                  dtype: torch.dtype = torch.float32, cache_bytes: int = DEFAULT_CACHE_BYTES,
                  cache: FeatureCache | None = None, encoder_tile: int | None = None,
                  block: int = DEFAULT_BLOCK, chunk: int | None = None) -> None:
+        bound_native_caches()  # before the first convolution
         self.device = torch.device(device)
         self.method = method.to(device=self.device, dtype=dtype).eval()
         self.downscaler = Bicubic().to(self.device)

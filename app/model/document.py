@@ -75,6 +75,12 @@ class Document:
         """(width, height) of the input (the view's order)."""
         return self.source.width, self.source.height
 
+    @property
+    def ready(self) -> bool:
+        """Every pixel is decoded (not so while a large JPEG's draft is shown, see
+        ``app.model.progressive_open``)."""
+        return all(s.ready for s in self.sources().values())
+
     def sources(self) -> dict[int, SourceImage]:
         """Every source image by key (the input, and the HR reference if any)."""
         out = {self.source.key: self.source}
@@ -83,11 +89,13 @@ class Document:
         return out
 
 
-def _describe(image: LoadedImage) -> str:
+def describe(image: LoadedImage, width: int, height: int) -> str:
+    """The status line's words for a ``width × height`` image decoded as ``image`` (which may
+    be a reduced draft of it)."""
     kind = "grey" if image.grayscale else "RGB"
     alpha = " + alpha (ignored)" if image.alpha is not None else ""
     colour = "" if image.grayscale else f" · {image.metadata.colour_description}"
-    return f"{image.width}×{image.height} · {image.bit_depth}-bit {kind}{alpha}{colour}"
+    return f"{width}×{height} · {image.bit_depth}-bit {kind}{alpha}{colour}"
 
 
 def check_memory(path: str | Path, bytes_per_pixel: int = BYTES_PER_PIXEL) -> None:
@@ -105,7 +113,8 @@ def open_document(path: str | Path) -> Document:
     """Load an image file; raises ``ImageLoadError`` with a readable message."""
     check_memory(path)
     image = load_image(path, levels=True)  # integer levels go into the SourceImage as they are
-    return Document(Path(path).name, str(path), SourceImage(image.pixels), _describe(image),
+    return Document(Path(path).name, str(path), SourceImage(image.pixels),
+                    describe(image, image.width, image.height),
                     bit_depth=image.bit_depth, grayscale=image.grayscale, metadata=image.metadata)
 
 

@@ -28,8 +28,9 @@ class PixelReadout:
     #: output pixel (column, row) on the current ``out_w × out_h`` grid
     output: tuple[int, int]
     grid: tuple[int, int]
-    #: the input pixel's value in the file's range: one value for grey, else R, G, B
-    value: tuple[int, ...]
+    #: the input pixel's value in the file's range: one value for grey, else R, G, B (None while
+    #: the image is still being decoded at full resolution)
+    value: tuple[int, ...] | None
     #: the reference pixel (column, row) and its value, in ground-truth mode
     reference: tuple[tuple[int, int], tuple[int, ...]] | None = None
 
@@ -46,7 +47,9 @@ def read_pixel(doc: Document, place: Placement, px: float, py: float) -> PixelRe
     if not (0 <= col < place.out_w and 0 <= row < place.out_h):
         return None
     x, y = place.to_image(dx + 0.5, dy + 0.5)
-    value = _levels(doc.source.rgb(int(y), int(y) + 1, int(x), int(x) + 1)[0, 0], doc.bit_depth, doc.grayscale)
+    value = None
+    if doc.source.ready:
+        value = _levels(doc.source.rgb(int(y), int(y) + 1, int(x), int(x) + 1)[0, 0], doc.bit_depth, doc.grayscale)
     reference = None
     if doc.gt is not None:
         (ref_h, ref_w), (w, h) = doc.gt.grid, doc.size
@@ -63,7 +66,9 @@ def _levels(rgb: np.ndarray, bit_depth: int, grayscale: bool) -> tuple[int, ...]
     return levels[:1] if grayscale else levels
 
 
-def _value(levels: tuple[int, ...]) -> str:
+def _value(levels: tuple[int, ...] | None) -> str:
+    if levels is None:
+        return "decoding…"
     return f"grey {levels[0]}" if len(levels) == 1 else "RGB " + " ".join(str(v) for v in levels)
 
 

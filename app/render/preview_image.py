@@ -30,13 +30,15 @@ class PreviewImage:
     levels: tuple[QImage, ...]
     #: the uint8 arrays the levels' QImages read (level 0 may be the source's own pixels)
     buffers: tuple[np.ndarray, ...]
+    #: level 0's size as a fraction of the image's (below 1 for a JPEG's draft)
+    scale: float = 1.0
     _ghosts: dict[int, QImage] = field(default_factory=dict, compare=False, repr=False)
 
     def pick(self, zoom: float, ghost: bool = False) -> QImage:
         """The smallest level that still has at least one pixel per device pixel (grey with
         ``ghost``, for panels whose method cannot run)."""
         index = 0
-        while index + 1 < len(self.levels) and zoom * 2 ** (index + 1) <= 1.0:
+        while index + 1 < len(self.levels) and zoom * 2 ** (index + 1) <= self.scale:
             index += 1
         if not ghost:
             return self.levels[index]
@@ -46,7 +48,7 @@ class PreviewImage:
 
     def nbytes(self, source: SourceImage) -> int:
         """Memory the preview adds to ``source``'s (a level 0 that is the source's pixels is free)."""
-        own = sum(b.nbytes for b in self.buffers if not np.shares_memory(b, source.pixels))
+        own = sum(b.nbytes for b in self.buffers if not (source.ready and np.shares_memory(b, source.pixels)))
         return own + sum(g.sizeInBytes() for g in self._ghosts.values())
 
 
@@ -80,10 +82,12 @@ def _half(rgb: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_preview(source: SourceImage) -> PreviewImage:
+def build_preview(source: SourceImage, image_width: int | None = None) -> PreviewImage:
     """Make the pyramid (safe off the GUI thread: QImages only). An 8-bit photo's level 0 is its
-    own pixels; the other levels together add a third of that."""
+    own pixels; the other levels together add a third of that. ``image_width``: the width of
+    the image that ``source`` is a reduced draft of (default: ``source`` is the image)."""
     buffers = [_level_zero(source)]
     while max(buffers[-1].shape[:2]) // 2 >= MIN_LEVEL_SIDE:
         buffers.append(_half(buffers[-1]))
-    return PreviewImage(tuple(_qimage(b) for b in buffers), tuple(buffers))
+    scale = 1.0 if image_width is None else source.width / image_width
+    return PreviewImage(tuple(_qimage(b) for b in buffers), tuple(buffers), scale)

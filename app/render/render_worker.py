@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from app.model.jobs import ExportItem, Job
 from app.model.method_provider import MethodProvider
 from app.render.job_runner import JobRunner, Replies
+from sr_core.memory import release_freed_memory
 
 #: torch's intra-op threads, read before any worker sets its own
 DEFAULT_THREADS = torch.get_num_threads()
@@ -188,6 +189,7 @@ class RenderWorker(QObject):
                 self.runner.run_export(export, self._export_cancelled)
             else:
                 self.runner.run(job, self._cancelled, self._queued)
+        release_freed_memory()  # the queue is done: what its renders freed goes back to the system
         if not self._stopping:
             self.idle.emit()
 

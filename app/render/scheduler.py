@@ -84,8 +84,10 @@ class TileScheduler(QObject):
         self.provider = provider
         self.view_model = view
         self.tile_size = settings.tile_size
-        #: the tiles' budget before the document's pixels are taken from it
+        #: the tiles' budget before the document's pixels and preview are taken from it
         self.tile_budget = settings.cache_bytes
+        #: memory the document's preview pyramid takes beyond its pixels
+        self.preview_bytes = 0
         self.cache = TileCache(settings.cache_bytes)
         self.background = Background()
         self.doc: Document | None = None
@@ -122,23 +124,33 @@ class TileScheduler(QObject):
 
     # --- inputs ---------------------------------------------------------------------------
 
-    def set_document(self, doc: Document | None) -> None:
+    def set_document(self, doc: Document | None, preview_bytes: int = 0) -> None:
+        """Show ``doc`` (whose preview pyramid takes ``preview_bytes`` beyond its pixels)."""
         old = set(self.doc.sources()) if self.doc is not None else set()
         if old:
             self.cache.forget_images(old)
             self.preview.forget(list(old))
             self.model.forget(list(old))
         self.doc = doc
+        self.preview_bytes = preview_bytes
         self.methods.set_document(doc)
         self._fit_tile_budget()
         self.truth.reset(doc)
         self.refinement.reset_clocks()
         self.schedule()
 
+    def document_decoded(self, preview_bytes: int) -> None:
+        """The document's pending pixels have arrived (its preview now takes ``preview_bytes``):
+        render from them."""
+        self.preview_bytes = preview_bytes
+        self._fit_tile_budget()
+        self.schedule()
+
     def _fit_tile_budget(self) -> None:
-        """The tiles get their budget less the document's pixels (never under MIN_TILE_BYTES)."""
+        """The tiles get their budget less the document's pixels and preview (never under
+        MIN_TILE_BYTES)."""
         pixels = sum(s.nbytes for s in self.doc.sources().values()) if self.doc is not None else 0
-        self.cache.max_bytes = max(MIN_TILE_BYTES, self.tile_budget - pixels)
+        self.cache.max_bytes = max(MIN_TILE_BYTES, self.tile_budget - pixels - self.preview_bytes)
 
     def set_layers(self, layers: list[Layer]) -> None:
         self.layers = layers
@@ -242,10 +254,12 @@ class TileScheduler(QObject):
 
     def is_settled(self) -> bool:
         """True when every layer shows its final tiles and metrics (tiles rendered ahead of the
-        view may still be on their way: nobody waits for them). Where a tile failed, bicubic
+        view may still be on their way: nobody waits for them), made from the document's
+        decoded pixels (not while a draft is shown). Where a tile failed, bicubic
         shows instead: its tiles are then final too."""
         plan = self.plan
-        if plan is None or self.pending or self._model_timer.isActive() or self.background.busy:
+        if plan is None or not plan.doc.ready or self.pending or self._model_timer.isActive() \
+                or self.background.busy:
             return False
         for layer, kind, tiles in ((p.layer, p.kind, p.tiles) for p in plan.layers):
             if kind is Kind.BLOCKED:
@@ -263,7 +277,7 @@ class TileScheduler(QObject):
 
     def _replan(self) -> None:
         plan = self.plan
-        if plan is None:
+        if plan is None or not plan.doc.ready:  # pending pixels: the preview shows meanwhile
             self.preview.submit([])
             self.model.submit([])
             return

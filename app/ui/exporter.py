@@ -54,6 +54,10 @@ class Exporter(QObject):
         state, doc = window.view.state, window.doc
         if state is None or doc is None or not window.panels:
             return
+        if not doc.ready:
+            window.messages.show_message("info", f"{doc.name} is still being decoded at full resolution; "
+                                                 "export it when that is done.")
+            return
         labels = [" | ".join(display_name(window.provider, m) for m in p.canvas.methods) for p in window.panels]
         x0, y0, x1, y1 = state.visible_rect(window.panels[0].canvas.viewport())
         default = Path(doc.path or Path.home() / doc.name).with_name(f"{Path(doc.name).stem}-zoomsr.png")

@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
     def show_document(self, doc: Document, preview: PreviewImage) -> None:
         """Show a newly opened image (zoom and centre kept if so set, or as the command line asked)."""
         self.context.preview = preview
-        self.scheduler.set_document(doc)
+        self.scheduler.set_document(doc, preview.nbytes(doc.source))
         self.view.reset(doc.size, keep=self.settings.keep_view)
         if self._pending_view is not None:
             zoom, centre = self._pending_view
@@ -177,6 +177,13 @@ class MainWindow(QMainWindow):
         else:
             self._on_layers()
         self._update_title()
+
+    def document_decoded(self, doc: Document, preview: PreviewImage) -> None:
+        """The shown document's full-resolution pixels have arrived (it opened as a draft), with
+        the preview made from them."""
+        self.context.preview = preview
+        self.scheduler.document_decoded(preview.nbytes(doc.source))
+        self.refresh()
 
     def set_pending_view(self, zoom: float | None, centre: tuple[float, float] | None) -> None:
         """Zoom and centre to apply when the next document has loaded (command line)."""

@@ -6,17 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QStatusBar, QWidget
 
 from app.model.document import Document, open_document, open_ground_truth
 from app.model.image_folder import IMAGE_FILTER, neighbour
+from app.model.progressive_open import decode_full, open_draft
 from app.model.settings import Settings
 from app.render.background import Background
 from app.render.preview_image import PreviewImage, build_preview
 from app.ui.message_bar import MessageBar
 from sr_core.imaging import ImageLoadError
 from sr_core.logs import unexpected
+from sr_core.render import SourceImage
 
 
 class OpenerHost(Protocol):
@@ -35,6 +38,8 @@ class OpenerHost(Protocol):
     def statusBar(self) -> QStatusBar: ...  # noqa: N802 (Qt's name)
 
     def show_document(self, doc: Document, preview: PreviewImage) -> None: ...
+
+    def document_decoded(self, doc: Document, preview: PreviewImage) -> None: ...
 
     def save_settings(self) -> None: ...
 
@@ -80,19 +85,51 @@ class Opener:
         self.loading = True
         self.window.statusBar().showMessage(f"Opening {Path(path).name}…")
 
-        def load() -> tuple[Document, PreviewImage]:
-            doc = open_ground_truth(path, gt_factor) if gt_factor else open_document(path)
-            return doc, build_preview(doc.source)
+        def load() -> tuple[Document, PreviewImage, bool]:
+            if gt_factor:
+                doc = open_ground_truth(path, gt_factor)
+            else:
+                draft = open_draft(path)  # a large JPEG: its draft now, the full decode after
+                if draft is not None:
+                    return draft.doc, build_preview(SourceImage(draft.pixels), draft.doc.source.width), True
+                doc = open_document(path)
+            return doc, build_preview(doc.source), False
 
         self.window.loader.run(load, lambda result: self._on_loaded(path, result, remember), self._on_load_failed)
 
-    def _on_loaded(self, path: str, result: tuple[Document, PreviewImage], remember: bool) -> None:
+    def _on_loaded(self, path: str, result: tuple[Document, PreviewImage, bool], remember: bool) -> None:
+        doc, preview, pending = result
         self.loading = False
         self.window.statusBar().clearMessage()
-        self.window.show_document(*result)
+        self.window.show_document(doc, preview)
+        if pending:
+            self._decode_full(doc)
         if remember and self.window.persist:
             self.window.settings.add_recent(path)
             self.window.save_settings()
+
+    def _decode_full(self, doc: Document) -> None:
+        """Decode a draft's document at full resolution; its pixels are filled on the GUI thread
+        (if it is still shown), and the window renders from them."""
+        self.window.statusBar().showMessage(f"Decoding {doc.name} at full resolution…")
+
+        def decode() -> tuple[np.ndarray, PreviewImage]:
+            pixels = decode_full(doc)
+            return pixels, build_preview(SourceImage(pixels))
+
+        def done(result: tuple[np.ndarray, PreviewImage]) -> None:
+            if self.window.doc is not doc:
+                return  # another image was opened meanwhile
+            self.window.statusBar().clearMessage()
+            doc.source.fill(result[0])
+            self.window.document_decoded(doc, result[1])
+
+        def failed(err: Exception) -> None:
+            if self.window.doc is doc:
+                self.window.statusBar().clearMessage()
+                self._on_load_failed(err)
+
+        self.window.loader.run(decode, done, failed)
 
     def _on_load_failed(self, err: Exception) -> None:
         self.loading = False

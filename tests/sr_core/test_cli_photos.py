@@ -54,9 +54,8 @@ def test_output_format_follows_the_suffix_and_keeps_the_metadata(tmp_path, camer
         assert im.size == (40, 60)  # rotated upright, ×2
         exif = im.getexif()
         assert exif.get(0x0112, 1) == 1 and exif[0x010F] == "ZoomCam" and exif[0x0110] == "Z1"
-        if suffix != ".tif":  # tifffile writes no EXIF sub-IFD (documented)
-            sub = exif.get_ifd(ExifTags.IFD.Exif)
-            assert (sub[0xA002], sub[0xA003]) == (40, 60) and float(sub[0x829A]) == 1 / 250
+        sub = exif.get_ifd(ExifTags.IFD.Exif)  # TIFF too (sr_core.tiff_exif)
+        assert (sub[0xA002], sub[0xA003]) == (40, 60) and float(sub[0x829A]) == 1 / 250
         assert not exif.get_ifd(ExifTags.IFD.IFD1)  # the stale thumbnail is gone
         assert profile_name(im.info["icc_profile"]) == "sRGB built-in"
     out = load_image(dst)
