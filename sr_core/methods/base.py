@@ -126,6 +126,9 @@ class SRMethod(nn.Module):
     #: whether the renderer evaluates a block's queries in chunks of ``Renderer.chunk``
     #: (bounding the per-query activations); False: the whole block in one call
     chunked: ClassVar[bool] = True
+    #: a chunk holds ``Renderer.chunk`` × this many queries (a method whose work is shared by
+    #: the queries of a chunk, as CLIT's per-window attention, takes larger chunks)
+    chunk_factor: ClassVar[int] = 1
 
     encoder: nn.Module | None
 
