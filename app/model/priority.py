@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from app.model.layers import Kind
 from app.model.render_plan import PlannedLayer
 
 #: each new measurement weighs this much against the methods' earlier ones (pixel-weighted)
@@ -62,8 +63,9 @@ def rank_layers(layers: Sequence[PlannedLayer], focus: int | None,
 
 def peeked_layers(ranked: Sequence[PlannedLayer], focus: int | None,
                   cost: Callable[[str], float | None]) -> list[PlannedLayer]:
-    """The layers of ``ranked`` that get a peek first: the first panel's (``focus`` or, when the
-    mouse has not been over a panel, the first ranked) and those whose method is not measured
-    yet (its peek measures it)."""
-    first = ranked[0].layer.panel if ranked else None
-    return [p for p in ranked if p.layer.panel in (focus, first) or cost(p.layer.method) is None]
+    """The model layers of ``ranked`` that get a peek first: the first panel's (``focus`` or,
+    when the mouse has not been over a panel, the first ranked model layer's) and those whose
+    method is not measured yet (its peek measures it)."""
+    models = [p for p in ranked if p.kind is Kind.MODEL]
+    first = models[0].layer.panel if models else None
+    return [p for p in models if p.layer.panel in (focus, first) or cost(p.layer.method) is None]

@@ -8,6 +8,7 @@ from app_fakes import smooth_image
 from app.model.document import Document
 from app.model.jobs import TileJob
 from app.model.layers import Kind, Layer
+from app.model.method_provider import BICUBIC
 from app.model.priority import MethodCosts, peeked_layers, rank_layers
 from app.model.render_plan import RenderPlan
 from app.model.view_state import ViewState
@@ -19,10 +20,12 @@ VIEWPORT = (600, 400)
 
 
 def six_panel_plan() -> RenderPlan:
+    """Bicubic in the first panel, then the fake methods."""
     doc = Document("t", None, SourceImage(smooth_image(96, 128)), "128×96")
-    view = ViewState.fit(doc.size, (VIEWPORT,) * len(COSTS)).zoomed_to(12.0)
-    layers = [Layer(i, m, VIEWPORT, (0, VIEWPORT[0])) for i, m in enumerate(COSTS)]
-    return RenderPlan.build(doc, view, layers, lambda m: Kind.MODEL, 256)
+    methods = [BICUBIC, *COSTS]
+    view = ViewState.fit(doc.size, (VIEWPORT,) * len(methods)).zoomed_to(12.0)
+    layers = [Layer(i, m, VIEWPORT, (0, VIEWPORT[0])) for i, m in enumerate(methods)]
+    return RenderPlan.build(doc, view, layers, lambda m: Kind.BICUBIC if m == BICUBIC else Kind.MODEL, 256)
 
 
 def pixels(job: TileJob) -> int:
@@ -86,9 +89,14 @@ def test_costs_are_measured_per_pixel_and_a_new_ranking_is_reported():
 def test_the_panel_under_the_mouse_first_then_the_cheapest_method_up():
     plan = six_panel_plan()
     measured = {"slow": 10e-6, "middle": 3e-6}  # "cheap" not measured yet: it ranks first
-    assert [p.layer.method for p in rank_layers(plan.layers, None, measured.get)] == ["cheap", "middle", "slow"]
-    assert [p.layer.method for p in rank_layers(plan.layers, 0, COSTS.get)] == ["slow", "cheap", "middle"]
-    jobs = plan.jobs(lambda k, part: True, lambda m: True, rank_layers(plan.layers, 2, COSTS.get))
+    models = [p for p in plan.layers if p.kind is Kind.MODEL]
+    assert [p.layer.method for p in rank_layers(models, None, measured.get)] == ["cheap", "middle", "slow"]
+    assert [p.layer.method for p in rank_layers(models, 1, COSTS.get)] == ["slow", "cheap", "middle"]
+    ranked = rank_layers(plan.layers, None, COSTS.get)
+    # the bicubic panel renders no model tiles: the first model panel peeks, the others wait
+    assert [p.layer.method for p in peeked_layers(ranked, None, COSTS.get)] == ["cheap"]
+    assert [p.layer.method for p in peeked_layers(ranked, 1, COSTS.get)] == ["cheap", "slow"]
+    jobs = plan.jobs(lambda k, part: True, lambda m: True, rank_layers(plan.layers, 3, COSTS.get))
     fine = [j.method for j in jobs if isinstance(j, TileJob) and j.method in COSTS and not j.ahead]
     peeks = len(plan.peeks())
     assert fine[:peeks] == ["middle", "cheap", "slow"]  # the first looks follow the rank too
@@ -121,7 +129,7 @@ def test_the_panel_under_the_mouse_is_final_first_whatever_its_cost():
     plan = six_panel_plan()
     costs = MethodCosts()
     finish_times(plan, None, costs)
-    finished, ran = finish_times(plan, 0, costs)  # the mouse is over the slow method's panel
+    finished, ran = finish_times(plan, 1, costs)  # the mouse is over the slow method's panel
     assert ran == ["slow", "cheap", "middle"]
     assert finished["slow"] <= 1.0001 * alone(plan, "slow")  # its peek first, then its tiles
     assert finished["slow"] < finished["cheap"] < finished["middle"]
