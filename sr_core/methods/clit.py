@@ -338,8 +338,9 @@ class CLIT(SRMethod):
         first = self.imnets[k].first
         side, heads, area = self.window, self.heads, self.window ** 2
         dim, hidden = self.base_dim // heads, first.out_features
-        # (area · heads, dim, hidden): the value columns of each window position and head
-        columns = first.weight[:, :area * self.base_dim].reshape(hidden, area * heads, dim).permute(1, 2, 0)
+        # (heads · area, dim, hidden): the value columns of each head and window position
+        columns = first.weight[:, :area * self.base_dim].reshape(hidden, area, heads, dim).permute(2, 1, 3, 0)
+        columns = columns.reshape(heads * area, dim, hidden)
         offsets = torch.arange(-self.radius, self.radius + 1, device=jy.device)
         span = maps.geom.lr_w + 4  # nearest indices lie in [-1, lr_w]: keys are unique
         centres, inverse = torch.unique(jy * span + jx + 2, return_inverse=True)
@@ -351,8 +352,8 @@ class CLIT(SRMethod):
             cx = group - cy * span - 2
             gy = (cy[:, None, None] + offsets[:, None]).expand(-1, side, side).reshape(1, -1)
             gx = (cx[:, None, None] + offsets[None, :]).expand(-1, side, side).reshape(1, -1)
-            keys = maps.gather("k", gy, gx).view(g, area, heads, dim)
-            values = maps.gather("v", gy, gx).view(g, area * heads, dim).transpose(0, 1)
+            keys = maps.gather("k", gy, gx).view(g, area, heads, dim).permute(0, 2, 3, 1)  # (g, heads, dim, area)
+            values = maps.gather("v", gy, gx).view(g, area, heads, dim).permute(2, 1, 0, 3).reshape(-1, g, dim)
             members = ((inverse >= g0) & (inverse < g0 + g)).nonzero()[:, 0]
             local = inverse[members] - g0
             # each centre's queries in rows of a padded batch: slot = rank among its queries
@@ -362,10 +363,11 @@ class CLIT(SRMethod):
             slot[order] = torch.arange(len(local), device=local.device) - (counts.cumsum(0) - counts)[local[order]]
             rows = int(counts.max())
             q = query.new_zeros(g, rows, heads, dim).index_put((local, slot), query[members].view(-1, heads, dim))
-            logits = torch.einsum("gmhd,gphd->gmph", q, keys).float() / math.sqrt(dim)
-            logits = logits + bias.new_zeros(g, rows, area, heads).index_put((local, slot), bias[members])
-            attn = logits.softmax(dim=2).to(query.dtype).reshape(g, rows, area * heads)
-            folded = torch.bmm(values, columns).transpose(0, 1)  # (centres, area · heads, hidden)
+            logits = torch.matmul(q.transpose(1, 2), keys).float().mul_(1 / math.sqrt(dim))  # (g, heads, rows, area)
+            padded = bias.new_zeros(g, rows, heads, area).index_put((local, slot), bias[members].transpose(1, 2))
+            attn = logits.add_(padded.transpose(1, 2)).softmax(dim=-1).to(query.dtype)
+            attn = attn.transpose(1, 2).reshape(g, rows, heads * area)
+            folded = torch.bmm(values, columns).transpose(0, 1)  # (centres, heads · area, hidden)
             out = out.index_copy(0, members, torch.bmm(attn, folded)[local, slot])
         return out
 
