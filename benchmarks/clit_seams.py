@@ -107,7 +107,7 @@ def stage_maps(model: CLIT, fc: FeatureCrop, k: int, size: tuple[int, int], coor
     """``CLIT._stage_maps`` on a box one stage pixel wider, so that shifted windows fit."""
     one = coord.new_tensor([2 / size[0], 2 / size[1]])
     widened = torch.cat([coord + one * s for s in (-1, 0, 1)], dim=1).clamp(-1, 1)
-    return model._stage_maps(fc, k, size, widened)
+    return model._stage_maps(fc, k, size, model._read_box(widened, size))
 
 
 def residuals(model: CLIT, fc: FeatureCrop, q: Queries, centres: Centres | None) -> list[Tensor]:

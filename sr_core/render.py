@@ -234,7 +234,8 @@ class Renderer:
                 q = Queries.grid(out_h, out_w, (blk.top, blk.bottom), (blk.left, blk.right),
                                  device=self.device)
                 pieces = []
-                for part in q.split(self.chunk if method.chunked else blk.height * blk.width):
+                size = self.chunk * method.chunk_factor if method.chunked else blk.height * blk.width
+                for part in q.split(size):
                     _check(cancel)
                     pieces.append(self._query(method, fc, part))
                     done += part.iy.shape[1]
@@ -373,7 +374,7 @@ class Renderer:
             if size < MIN_CHUNK:
                 raise RenderError(f"Out of memory on {self.device} even with {q.iy.shape[1]} "
                                   "queries per chunk. Free memory or switch to the CPU.") from err
-            self.chunk = size
+            self.chunk = max(1, size // method.chunk_factor)
             return torch.cat([self._query(method, fc, part) for part in q.split(size)], dim=1)
 
     def _release_memory(self) -> None:

@@ -95,6 +95,8 @@ class TileResult:
     pixels: np.ndarray | None
     #: the part of the tile rendered (``rgb`` holds just that); None: all of it
     part: Rect | None = None
+    #: seconds the render took (the method's measured cost, ``app.model.priority``)
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -64,23 +64,29 @@ class RenderPlan:
         return PlannedLayer(layer, kind, layer_tiles(self.view, layer, self.doc, kind, self.tile_size))
 
     def jobs(self, wanted: Callable[[TileKey, Rect | None], bool],
-             metrics_wanted: Callable[[str], bool]) -> list[Job]:
+             metrics_wanted: Callable[[str], bool], ranked: Sequence[PlannedLayer] | None = None,
+             peeked: Sequence[PlannedLayer] | None = None) -> list[Job]:
         """Every job still needed, in order: the peeks at the eye, bicubic, fine, ground-truth
         grid, metrics, ahead (the rest of the edge tiles rendered in part, then a ring around the
         view).
 
+        The layers' fine tiles come one layer after the other in the order of ``ranked``
+        (``app.model.priority.rank_layers``; default: the plan's), so that the first panels are
+        final without waiting for the slower methods; the layers of ``peeked`` (default:
+        ``ranked``) first get their peeks, in that order.
         Edge tiles are rendered only as far as the view shows them (``LayerTiles.need``).
         ``wanted(key, part)`` is False for tiles already cached with that part (None: the whole
         tile), or failed; ``metrics_wanted(method)`` says whether a method still lacks its
         whole-image metrics.
         """
         doc, tiles = self.doc, [p.tiles for p in self.layers]
+        ranked = self.layers if ranked is None else ranked
         order = interleave(p.tiles.base + (p.tiles.fine if p.kind is not Kind.MODEL else []) for p in self.layers)
-        order += interleave(t.fine for t in tiles)
+        order += [key for p in ranked for key in p.tiles.fine]
         order += interleave(t.truth for t in tiles)
         sources = doc.sources()
-        jobs: list[Job] = [TileJob(key, sources[key.image], part=part) for key, part in self.peeks()
-                           if wanted(key, part)]
+        peeks = self.peeks(ranked if peeked is None else peeked)
+        jobs: list[Job] = [TileJob(key, sources[key.image], part=part) for key, part in peeks if wanted(key, part)]
         seen: set[TileKey] = set()
         for key in order:
             if key not in seen and wanted(key, self.needs.get(key)):
@@ -95,9 +101,11 @@ class RenderPlan:
                  if key not in seen and wanted(key, None)]
         return jobs
 
-    def peeks(self) -> list[tuple[TileKey, Rect]]:
-        """The model layers' first looks at the eye, once per tile (panels may share a method)."""
-        peeks = dict(p.tiles.peek for p in self.layers if p.kind is Kind.MODEL and p.tiles.peek is not None)
+    def peeks(self, layers: Sequence[PlannedLayer] | None = None) -> list[tuple[TileKey, Rect]]:
+        """The model layers' first looks at the eye, once per tile (panels may share a method), of
+        ``layers`` in their order (default: the plan's)."""
+        layers = self.layers if layers is None else layers
+        peeks = dict(p.tiles.peek for p in layers if p.kind is Kind.MODEL and p.tiles.peek is not None)
         return list(peeks.items())
 
     def measured(self) -> list[str]:
@@ -123,5 +131,6 @@ def tile_needs(layers: Iterable[LayerTiles]) -> dict[TileKey, Rect]:
 
 
 def interleave(lists: Iterable[list[TileKey]]) -> list[TileKey]:
-    """Round-robin merge, so that every panel refines at the same pace."""
+    """Round-robin merge, so that every panel advances at the same pace (bicubic, ground truth
+    and the tiles ahead; fine tiles follow the layers' rank)."""
     return [k for group in zip_longest(*lists) for k in group if k is not None]

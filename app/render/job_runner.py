@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -140,6 +141,7 @@ class JobRunner:
         renderer = self.renderer(key.method, exact=job.keep_pixels)  # kept pixels give numbers
         if renderer is None:
             return
+        start = time.perf_counter()
         try:
             rgb = renderer.render(job.source, key.out_h, key.out_w, job.part or key.rect, cancel=cancel,
                                   progress=lambda done, total: self.replies.progress(key, done, total))
@@ -148,7 +150,8 @@ class JobRunner:
         except Exception as err:  # noqa: BLE001 - out of memory and bugs alike: report, go on
             self.replies.tile_failed(key, describe(err))
             return
-        self.replies.tile_ready(TileResult(key, to_uint8(rgb), rgb if job.keep_pixels else None, job.part))
+        self.replies.tile_ready(TileResult(key, to_uint8(rgb), rgb if job.keep_pixels else None, job.part,
+                                                time.perf_counter() - start))
         if not job.ahead:
             self._prefetch_rest(renderer, job, cancel, queued())
 

@@ -23,6 +23,7 @@ from app.model.jobs import Job, MetricsKey, MetricsResult, TileResult
 from app.model.layers import Kind, Layer, LayerTiles
 from app.model.method_provider import BICUBIC, MethodProvider, display_name
 from app.model.method_states import MethodStates
+from app.model.priority import MethodCosts, peeked_layers, rank_layers
 from app.model.refinement import LayerStatus, Refinement
 from app.model.region_metrics import RegionMetrics
 from app.model.render_plan import PlannedLayer, RenderPlan
@@ -96,6 +97,9 @@ class TileScheduler(QObject):
         self._plan: RenderPlan | None = None
         self.methods = MethodStates(provider, lambda line: self.message.emit("error", line))
         self.refinement = Refinement()
+        #: the panel under the mouse (refined first) and the methods' measured costs (the rest)
+        self.focus: int | None = None
+        self.costs = MethodCosts()
         self.truth = TruthMetrics(self.background, self._notify, self.methods.report)
         self._model_jobs: list[Job] = []
         self._model_zoom: float | None = None
@@ -155,6 +159,17 @@ class TileScheduler(QObject):
     def set_layers(self, layers: list[Layer]) -> None:
         self.layers = layers
         self.schedule()
+
+    def set_focus(self, panel: int | None) -> None:
+        """The mouse is over ``panel`` (None: over none; the last panel keeps the lead)."""
+        if panel is not None and panel != self.focus:
+            self.focus = panel
+            self.schedule()
+
+    def ranked(self) -> list[PlannedLayer]:
+        """The plan's layers in the order the model worker refines them (``rank_layers``)."""
+        plan = self.plan
+        return [] if plan is None else rank_layers(plan.layers, self.focus, self.costs.per_pixel)
 
     def configure(self, settings: Settings) -> None:
         """Apply changed settings: a new device or precision gets a fresh model worker."""
@@ -285,8 +300,10 @@ class TileScheduler(QObject):
         self.cache.needs = plan.needs
         self.refinement.keep_progress(plan.shown)
         failed = self.methods
+        ranked = rank_layers(plan.layers, self.focus, self.costs.per_pixel)
         jobs = plan.jobs(wanted=lambda k, part: not self.cache.covers(k, part) and k not in failed.tile_errors,
-                         metrics_wanted=lambda m: self.truth.whole(m) is None and m not in failed.method_errors)
+                         metrics_wanted=lambda m: self.truth.whole(m) is None and m not in failed.method_errors,
+                         ranked=ranked, peeked=peeked_layers(ranked, self.focus, self.costs.per_pixel))
         preview = [j for j in jobs if j.method == BICUBIC]
         self._model_jobs = [j for j in jobs if j.method != BICUBIC]
         self.model.preload(list(dict.fromkeys(p.layer.method for p in plan.layers if p.kind is Kind.MODEL)))
@@ -309,6 +326,9 @@ class TileScheduler(QObject):
 
     def _on_tile(self, result: TileResult) -> None:
         self.refinement.finished(result.key)
+        rect, method = result.part or result.key.rect, result.key.method
+        if method != BICUBIC and self.costs.observe(method, rect.height * rect.width, result.seconds):
+            self.schedule()  # the panels' order changed
         if self.doc is None or result.key.image not in self.doc.sources() or result.key.size != self.tile_size:
             return
         if result.part is not None and self.cache.covers(result.key, result.part):

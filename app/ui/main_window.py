@@ -317,6 +317,7 @@ class MainWindow(QMainWindow):
     def _show_readout(self) -> None:
         """The status bar describes the pixel under the mouse (empty off the image)."""
         hovered = next((p.canvas for p in self.panels if p.canvas.hover is not None), None)
+        self.scheduler.set_focus(hovered.panel if hovered is not None else None)
         readout = hovered.readout() if hovered is not None else None
         self.hover_label.setText(format_readout(readout) if readout is not None else "")
         pointer = None if readout is None else (hovered.panel, readout.x, readout.y)
@@ -329,13 +330,15 @@ class MainWindow(QMainWindow):
         for panel in self.panels:
             panel.refresh()
         work = []
-        for panel in self.panels:
-            for layer in panel.canvas.layers():
-                status = self.scheduler.status(layer)
-                if status.refining:
-                    work.append(f"{display_name(self.provider, layer.method)} {progress_text(status)}")
-                elif status.numbers is not None:
-                    work.append(f"{display_name(self.provider, layer.method)} numbers {status.numbers:.0%}")
+        shown = [layer for panel in self.panels for layer in panel.canvas.layers()]
+        ranked = [p.layer for p in self.scheduler.ranked()]  # the order they are refined in
+        for layer in sorted(shown, key=lambda x: ranked.index(x) if x in ranked else len(ranked)):
+            status = self.scheduler.status(layer)
+            if status.refining:
+                progress = progress_text(status) if status.fraction > 0 else "waiting"
+                work.append(f"{display_name(self.provider, layer.method)} {progress}")
+            elif status.numbers is not None:
+                work.append(f"{display_name(self.provider, layer.method)} numbers {status.numbers:.0%}")
         if work:
             self.work_label.setText("Refining: " + " · ".join(dict.fromkeys(work)))
         else:

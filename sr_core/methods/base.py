@@ -129,6 +129,9 @@ class SRMethod(nn.Module):
     #: the renderer's encoder tiles (and so its encoded pieces) start on multiples of this many
     #: LR pixels (a window-attention network partitions a piece as it partitions the image)
     tile_multiple: int = 1
+    #: a chunk holds ``Renderer.chunk`` × this many queries (a method whose work is shared by
+    #: the queries of a chunk, as CLIT's per-window attention, takes larger chunks)
+    chunk_factor: ClassVar[int] = 1
 
     encoder: nn.Module | None
 

@@ -1,0 +1,71 @@
+"""Which panel the model worker refines first (no Qt).
+
+Shared out evenly, every panel of a comparison waits for the slowest method (issue #30: LIIF's
+panel, 3 s alone, was final after 30–40 s beside CLIT). So panels are refined one after the
+other: the panel under the mouse first (the user is looking there), then the others from the
+cheapest method up, which makes each panel final as early as the panels before it allow.
+Only the first panel (under the mouse, else the cheapest) and methods not measured yet first
+get a peek at the eye: the peeks of every panel, slow methods' included, came before all else
+and delayed the cheapest panel by the sum of them.
+A method's cost is measured, not declared: :class:`MethodCosts` keeps the seconds per output
+pixel of the tiles the model worker renders; a method not measured yet ranks first, so that
+its first tile measures it at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from app.model.layers import Kind
+from app.model.render_plan import PlannedLayer
+
+#: each new measurement weighs this much against the methods' earlier ones (pixel-weighted)
+DECAY = 0.5
+
+
+class MethodCosts:
+    """Seconds per output pixel of each method, from the tiles rendered so far (a
+    pixel-weighted moving average: a small first look weighs little against a whole tile)."""
+
+    def __init__(self) -> None:
+        self._sums: dict[str, tuple[float, float]] = {}
+
+    def per_pixel(self, method: str) -> float | None:
+        """Seconds per output pixel (None until ``method`` renders a tile)."""
+        sums = self._sums.get(method)
+        return None if sums is None else sums[0] / sums[1]
+
+    def observe(self, method: str, pixels: int, seconds: float) -> bool:
+        """A tile of ``pixels`` took ``seconds``; True when this changes the methods' ranking."""
+        if pixels <= 0 or not seconds >= 0:
+            return False
+        before = self.ranking()
+        old_seconds, old_pixels = self._sums.get(method, (0.0, 0.0))
+        self._sums[method] = (DECAY * old_seconds + seconds, DECAY * old_pixels + pixels)
+        return self.ranking() != before
+
+    def ranking(self) -> list[str]:
+        """The measured methods, cheapest first."""
+        return sorted(self._sums, key=lambda m: self.per_pixel(m) or 0.0)
+
+
+def rank_layers(layers: Sequence[PlannedLayer], focus: int | None,
+                cost: Callable[[str], float | None]) -> list[PlannedLayer]:
+    """``layers`` in the order their panels are refined: panel ``focus`` first, then by
+    ``cost(method)`` per pixel, cheapest first (not yet measured: first), then panel order."""
+    def key(item: tuple[int, PlannedLayer]) -> tuple[bool, float, int]:
+        index, planned = item
+        known = cost(planned.layer.method)
+        return planned.layer.panel != focus, 0.0 if known is None else known, index
+
+    return [p for _, p in sorted(enumerate(layers), key=key)]
+
+
+def peeked_layers(ranked: Sequence[PlannedLayer], focus: int | None,
+                  cost: Callable[[str], float | None]) -> list[PlannedLayer]:
+    """The model layers of ``ranked`` that get a peek first: the first panel's (``focus`` or,
+    when the mouse has not been over a panel, the first ranked model layer's) and those whose
+    method is not measured yet (its peek measures it)."""
+    models = [p for p in ranked if p.kind is Kind.MODEL]
+    first = models[0].layer.panel if models else None
+    return [p for p in models if p.layer.panel in (focus, first) or cost(p.layer.method) is None]
