@@ -40,11 +40,15 @@ def test_soak_reports_memory_and_reference_counts(tmp_path, capsys, qapp, monkey
     soak.main(["--ops", "10", "--every", "5", "--json", str(tmp_path / "s.json")])
     report = json.loads((tmp_path / "s.json").read_text())
     rows = report["rows"]
-    assert report["memory_mb"] == 256 and "memory budget 256 MB" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert report["memory_mb"] == 256 and "memory budget 256 MB" in out
     assert [r["ops"] for r in rows] == [5, 10] and all(r["rss_mb"] > 0 for r in rows)
     assert all(r["true_refs"] >= 0 for r in rows)
     assert all(0 < r["tiles_mb"] <= 128 and r["image_mb"] > 0 and r["preview_mb"] >= 0 for r in rows)
-    assert report["rss_before_mb"] >= report["rss_shown_mb"] > 0  # the baseline has the models loaded
+    # Both baselines are reported; their order is not asserted: loading the models may return
+    # freed heap to the system (malloc_trim), so resident memory can fall while they load.
+    assert report["rss_before_mb"] > 0 and report["rss_shown_mb"] > 0
+    assert f"{report['rss_before_mb']} MB with the models of" in out
     assert all(r["malloc_mb"] is None or r["malloc_mb"][0] > 0 for r in rows)
 
 

@@ -340,7 +340,8 @@ class CLIT(SRMethod):
         dim, hidden = self.base_dim // heads, first.out_features
         # (heads · area, dim, hidden): the value columns of each head and window position
         columns = first.weight[:, :area * self.base_dim].reshape(hidden, area, heads, dim).permute(2, 1, 3, 0)
-        columns = columns.reshape(heads * area, dim, hidden)
+        # in the values' dtype once, not cast again by autocast for every group's product
+        columns = columns.reshape(heads * area, dim, hidden).to(maps.tensors["v"].dtype)
         offsets = torch.arange(-self.radius, self.radius + 1, device=jy.device)
         span = maps.geom.lr_w + 4  # nearest indices lie in [-1, lr_w]: keys are unique
         centres, inverse = torch.unique(jy * span + jx + 2, return_inverse=True)
@@ -368,7 +369,7 @@ class CLIT(SRMethod):
             attn = logits.add_(padded.transpose(1, 2)).softmax(dim=-1).to(query.dtype)
             attn = attn.transpose(1, 2).reshape(g, rows, heads * area)
             folded = torch.bmm(values, columns).transpose(0, 1)  # (centres, heads · area, hidden)
-            out = out.index_copy(0, members, torch.bmm(attn, folded)[local, slot])
+            out.index_copy_(0, members, torch.bmm(attn, folded)[local, slot].to(out.dtype))
         return out
 
 
