@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.qt_binding import BROKEN_BINDING, emit_keeps_references
 from app.ui.main_window import MainWindow
+from sr_core import pixel_file
 
 POLL_MS = 20
 
@@ -99,6 +100,11 @@ def selftest(window: MainWindow, timeout: float) -> int:
         else:
             failures += 1
             print(f"{name:<9} FAILED: {error or 'timed out' if not final else error or 'nothing drawn'}")
+    try:
+        print(f"{'photos':<9} ok: very large JPEGs decoded into a mapped file by {pixel_file.self_check()}")
+    except RuntimeError as exc:
+        failures += 1
+        print(f"{'photos':<9} FAILED: {exc}")
     if failures or not passed:
         print(f"selftest: FAILED ({failures} method(s) failed, {passed} passed)")
         return 1

@@ -8,9 +8,10 @@ the system's temporary folder between runs) unless ``--image`` names one. Each c
 (this one, and the files of commit ``--before`` in a temporary folder) runs in its own
 offscreen viewer process: it opens the file, waits for the first frame at *fit* (the
 preview; a large JPEG's DCT-scaled draft), then for the full-resolution pixels, then for the
-final view at fit, then zooms to ×4 about the centre and
-waits for its final tiles. It prints the seconds of each, the peak resident memory (bytes per
-image pixel, the process' baseline included), and how many times the file was decoded.
+final view at fit, then zooms to ×4 about the centre and waits for its final tiles, then
+tours the image at ×1 and ×0.6 (nine and four places spread over it, each until final: every
+part of the pixels is read). It prints the seconds of each, the peak resident memory (bytes
+per image pixel, the process' baseline included), and how many times the file was decoded.
 """
 
 from __future__ import annotations
@@ -102,13 +103,28 @@ def probe(image: str) -> dict:
     window.view.zoom_to(4.0)
     wait_until_final(window, 600)
     zoomed = time.perf_counter() - zoom_start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    toured = _tour(window, wait_until_final)
     width, height = window.doc.size
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     window.close()
     return {"pixels": width * height, "fit_first_frame_s": first, "full_pixels_s": full, "fit_final_s": final,
-            "zoom4_s": zoomed,
+            "zoom4_s": zoomed, "tour_s": toured,
             "baseline_mb": baseline / 2**20, "peak_mb": peak / 2**20, "peak_bytes_per_pixel": peak / (width * height),
             "decodes_to_open": opened, "decodes_when_zooming": len(decodes) - opened}
+
+
+def _tour(window, wait_until_final) -> float:
+    """Seconds to show nine places spread over the image at ×1 and four at ×0.6, each final."""
+    start = time.perf_counter()
+    width, height = window.doc.size
+    for zoom, places in ((1.0, (1, 3, 5)), (0.6, (1, 3))):
+        window.view.zoom_to(zoom)
+        for fy in places:
+            for fx in places:
+                window.view.centre_on(width * fx / 6, height * fy / 6)
+                wait_until_final(window, 600)
+                window.repaint()
+    return time.perf_counter() - start
 
 
 def run_tree(tree: Path, image: Path) -> dict:
@@ -154,11 +170,11 @@ def main(argv: list[str] | None = None) -> None:
         for name, tree in trees:
             rows.append({"code": name, **run_tree(tree, image)})
     print(f"{image.name}: {rows[0]['pixels'] / 1e6:.1f} megapixels, one bicubic panel, window 1200×700")
-    print_table(["code", "fit: first frame s", "full pixels s", "fit: final s", "×4: final s", "peak MB",
+    print_table(["code", "fit: first frame s", "full pixels s", "fit: final s", "×4: final s", "tour s", "peak MB",
                  "peak B/pixel",
                  "baseline MB", "above baseline B/pixel", "decodes (open, ×4)"],
                 [[r["code"], f"{r['fit_first_frame_s']:.2f}", f"{r['full_pixels_s']:.2f}",
-                  f"{r['fit_final_s']:.2f}", f"{r['zoom4_s']:.2f}",
+                  f"{r['fit_final_s']:.2f}", f"{r['zoom4_s']:.2f}", f"{r['tour_s']:.1f}",
                   f"{r['peak_mb']:.0f}", f"{r['peak_bytes_per_pixel']:.1f}", f"{r['baseline_mb']:.0f}",
                   f"{(r['peak_mb'] - r['baseline_mb']) * 2**20 / r['pixels']:.1f}",
                   f"{r['decodes_to_open']}, {r['decodes_when_zooming']}"] for r in rows])

@@ -23,7 +23,7 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from sr_core import photo_formats
+from sr_core import photo_formats, pixel_file
 from sr_core.colour import ProfileError, is_srgb, profile_name, to_srgb
 from sr_core.files import atomic_target
 from sr_core.metadata import PhotoMetadata
@@ -217,7 +217,8 @@ def _reduced(im: Image.Image, least: tuple[int, int] | None, swap: bool) -> Imag
     if factor < 2:
         return im
     if im.format == "JPEG" and im.mode in ("RGB", "L", "CMYK"):
-        im.draft(im.mode, (-(-im.width // factor), -(-im.height // factor)))
+        # Pillow picks the reduction from floor(size / requested): a ceiling could halve it
+        im.draft(im.mode, (im.width // factor, im.height // factor))
         factor = _factor(im.size, least, swap)
     if factor < 2 or im.mode not in ("L", "LA", "RGB", "RGBA", "I", "F", "CMYK"):
         return im
@@ -408,9 +409,45 @@ def _tiff_exif(src: _Source) -> bytes | None:
         return None
 
 
+def _ends_complete(path: str) -> bool:
+    """Whether a JPEG file ends with its end-of-image marker (else it is truncated)."""
+    with open(path, "rb") as f:
+        f.seek(max(0, os.path.getsize(path) - 4096))
+        return f.read().rstrip(b"\0").endswith(b"\xff\xd9")
+
+
+def _load_to_file(src: _Source, max_pixels: int) -> LoadedImage | None:
+    """A large 8-bit RGB or grey JPEG decoded into a mapped temporary file (``pixel_file``):
+    oriented and in sRGB like any other; None for every other image (and without pyvips)."""
+    if src.path is None or src.format != "JPEG":
+        return None
+    with _open(src, max_pixels) as im:
+        mode, size = im.mode, im.size
+        orientation, exif, xmp = _orientation(im), im.info.get("exif") or None, _pillow_xmp(im)
+        icc = im.info.get("icc_profile") or None
+    if mode not in ("RGB", "L") or not pixel_file.wanted(3 * size[0] * size[1]) or not _ends_complete(src.path):
+        return None  # a truncated file: the in-memory decoder says what is wrong with it
+    try:
+        profile = profile_name(icc) if icc else None
+        convert = None
+        if profile is not None and mode == "RGB" and not is_srgb(profile):
+            to_srgb(np.zeros((1, 1, 3), np.uint8), icc)  # a profile LittleCMS rejects fails here, before decoding
+
+            def convert(band: np.ndarray) -> np.ndarray:
+                return to_srgb(band, icc)
+        pixels = pixel_file.decode_jpeg(src.path, orientation, convert)
+    except ProfileError as exc:
+        raise ImageLoadError(f"{src.name}: {exc}. Re-export it with a standard profile "
+                             "(sRGB, Adobe RGB, Display P3).") from None
+    except ValueError as exc:
+        raise ImageLoadError(f"{src.name}: {exc}. Re-export or re-download it.") from None
+    return LoadedImage(pixels=pixels, alpha=None, bit_depth=8, grayscale=mode == "L", source_mode=mode,
+                       path=src.path, metadata=PhotoMetadata(exif, xmp, profile))
+
+
 def load_image(
     source: str | os.PathLike | bytes | BinaryIO, *, max_pixels: int = DEFAULT_MAX_PIXELS,
-    levels: bool = False, least: tuple[int, int] | None = None,
+    levels: bool = False, least: tuple[int, int] | None = None, to_file: bool = False,
 ) -> LoadedImage:
     """Load any supported image as sRGB, float32 RGB in [0, 1] plus optional alpha.
 
@@ -424,9 +461,13 @@ def load_image(
     float copy of the image; they may be a view (rotated, or grey broadcast to RGB), not a copy.
     ``least``: (height, width) the caller needs at least; a larger image may be decoded
     reduced by an integer factor (box filter) so that memory follows that size, not the file's.
+    ``to_file`` (with ``levels``): a large 8-bit JPEG's levels may be read from a mapped
+    temporary file instead of memory (:mod:`sr_core.pixel_file`), read-only.
     """
     src = _read_source(source)
     try:
+        if to_file and levels and least is None and (image := _load_to_file(src, max_pixels)) is not None:
+            return image
         decoded, mode = _decode(src, max_pixels, least)
         return _finish(decoded, least, levels, src, mode)
     except ImageLoadError as exc:

@@ -7,6 +7,8 @@ import ctypes
 import os
 from pathlib import Path
 
+from sr_core import pixel_file
+
 MEMINFO = Path("/proc/meminfo")
 
 
@@ -41,7 +43,9 @@ def bound_native_caches() -> None:
 def release_freed_memory() -> None:
     """Return memory the C allocator keeps after it was freed (glibc keeps freed blocks of every
     thread's arena: a zoom session's freed activations stayed resident) to the system
-    (``malloc_trim``; nothing where the C library has none)."""
+    (``malloc_trim``; nothing where the C library has none), and the pages of mapped pixel
+    files read so far (``pixel_file``)."""
+    pixel_file.release_resident()
     try:
         trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError, TypeError):

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from sr_core import pixel_file
 from sr_core.coords import Queries
 from sr_core.geometry import Rect, Size
 from sr_core.memory import bound_native_caches
@@ -128,7 +129,10 @@ class SourceImage:
 
     @property
     def nbytes(self) -> int:
-        """Memory the pixels take (a pending image: what they will take)."""
+        """Memory the pixels take (a pending image: what they will take; pixels read from a
+        mapped file: none, the pages read are handed back when the renderers are idle)."""
+        if self._pixels is not None and pixel_file.is_mapped(self._pixels):
+            return 0
         return self._size.h * self._size.w * 3 * self._dtype.itemsize
 
     @property

@@ -53,7 +53,9 @@ def open_draft(path: str | Path) -> Draft | None:
     scale = draft_scale(width, height)
     if scale == 1 or not _is_jpeg(path):
         return None
-    image = load_image(path, levels=True, least=(-(-height // scale), -(-width // scale)))
+    # floor: libjpeg's 1/scale size is the ceiling, so it always has these (a ceiling here
+    # could ask for one row more than 1/scale and get the next larger draft)
+    image = load_image(path, levels=True, least=(height // scale, width // scale))
     source = SourceImage.pending(height, width, image.pixels.dtype)
     doc = Document(Path(path).name, str(path), source, describe(image, width, height),
                    bit_depth=image.bit_depth, grayscale=image.grayscale, metadata=image.metadata)
@@ -63,7 +65,7 @@ def open_draft(path: str | Path) -> Draft | None:
 def decode_full(doc: Document) -> np.ndarray:
     """The full-resolution pixels of a draft's document (to ``fill`` its source with, on the
     thread that owns it); ``ImageLoadError`` if the file cannot be decoded or has changed."""
-    image = load_image(doc.path, levels=True)
+    image = load_image(doc.path, levels=True, to_file=True)  # a very large one: from a mapped file
     source = doc.source
     if image.pixels.shape != (source.height, source.width, 3) or image.bit_depth != doc.bit_depth:
         raise ImageLoadError(f"{doc.name}: the file changed while it was being opened. Open it again.")

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtGui import QImage
 
+from sr_core import pixel_file
 from sr_core.imaging import to_uint8
 from sr_core.render import SourceImage
 
-#: rows converted at a time (bounds the float temporaries)
-PREVIEW_BAND = 256
+#: rows converted at a time (bounds the temporaries: 9 MB for a 12000-pixel-wide level 0)
+PREVIEW_BAND = 64
 #: no pyramid level is made smaller than this (longest side)
 MIN_LEVEL_SIDE = 256
 
@@ -37,18 +38,29 @@ class PreviewImage:
     def pick(self, zoom: float, ghost: bool = False) -> QImage:
         """The smallest level that still has at least one pixel per device pixel (grey with
         ``ghost``, for panels whose method cannot run)."""
-        index = 0
-        while index + 1 < len(self.levels) and zoom * 2 ** (index + 1) <= self.scale:
-            index += 1
+        index = self._index(zoom)
         if not ghost:
             return self.levels[index]
         if index not in self._ghosts:
             self._ghosts[index] = self.levels[index].convertToFormat(QImage.Format.Format_Grayscale8)
         return self._ghosts[index]
 
+    def reads_file(self, zoom: float) -> bool:
+        """Whether :meth:`pick` gives a level read from a mapped file (a very large JPEG's level 0):
+        painting it makes the pages it reads resident until ``release_resident``."""
+        return pixel_file.is_mapped(self.buffers[self._index(zoom)])
+
+    def _index(self, zoom: float) -> int:
+        index = 0
+        while index + 1 < len(self.levels) and zoom * 2 ** (index + 1) <= self.scale:
+            index += 1
+        return index
+
     def nbytes(self, source: SourceImage) -> int:
-        """Memory the preview adds to ``source``'s (a level 0 that is the source's pixels is free)."""
-        own = sum(b.nbytes for b in self.buffers if not (source.ready and np.shares_memory(b, source.pixels)))
+        """Memory the preview adds to ``source``'s (a level 0 that is the source's pixels, and
+        levels in a mapped file, are free)."""
+        own = sum(b.nbytes for b in self.buffers
+                  if not pixel_file.is_mapped(b) and not (source.ready and np.shares_memory(b, source.pixels)))
         return own + sum(g.sizeInBytes() for g in self._ghosts.values())
 
 
@@ -72,13 +84,17 @@ def _level_zero(source: SourceImage) -> np.ndarray:
 
 
 def _half(rgb: np.ndarray) -> np.ndarray:
-    """``rgb`` halved by averaging 2×2 boxes (an odd last row or column is dropped)."""
+    """``rgb`` halved by averaging 2×2 boxes (an odd last row or column is dropped); in a mapped
+    file when ``rgb`` is (a very large photo's pyramid takes no memory either)."""
     height, width = rgb.shape[0] // 2, rgb.shape[1] // 2
-    out = np.empty((height, width, 3), np.uint8)
+    out = pixel_file.empty((height, width, 3)) if pixel_file.is_mapped(rgb) else np.empty((height, width, 3), np.uint8)
     for top in range(0, height, PREVIEW_BAND):
         rows = rgb[2 * top:2 * min(height, top + PREVIEW_BAND), :2 * width].astype(np.uint16)
         boxes = rows[0::2, 0::2] + rows[0::2, 1::2] + rows[1::2, 0::2] + rows[1::2, 1::2]
         out[top:top + PREVIEW_BAND] = (boxes + 2) >> 2
+        pixel_file.release_resident(rgb)  # mapped levels: hand back the band's pages
+        pixel_file.release_resident(out)
+    out.flags.writeable = False
     return out
 
 

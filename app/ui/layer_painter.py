@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtGui import QImage, QPainter
 
 from app.model.document import Document
@@ -17,6 +17,11 @@ from app.model.view_state import WidthHeight
 from app.render.preview_image import PreviewImage
 from app.render.scheduler import TileScheduler
 from app.ui import theme
+from sr_core.pixel_file import release_resident
+
+#: after painting from a mapped file, its pages are handed back this much later (at most this
+#: long's worth of painting stays resident; a page read again comes from the page cache)
+RELEASE_MS = 250
 
 
 @dataclass
@@ -39,6 +44,8 @@ class LayerPainter:
         self.frames: dict[str, Frame] = {}
         self._frames_of: Document | None = None
         self._preview: PreviewImage | None = None
+        self._release = QTimer(singleShot=True, interval=RELEASE_MS)
+        self._release.timeout.connect(release_resident)
 
     def begin(self, doc: Document, methods: list[str]) -> None:
         """Before a paint: a new image has no previous frame to rescale, nor a method no longer shown."""
@@ -92,6 +99,8 @@ class LayerPainter:
                 p.setOpacity(0.22)
             p.drawImage(target(place, 0, 0, *place.image), image)
             p.setOpacity(1.0)
+            if preview.reads_file(zoom) and not self._release.isActive():
+                self._release.start()
         if kind is Kind.BLOCKED:
             return set()
         if all(k in self.scheduler.cache for k in tiles.fine):

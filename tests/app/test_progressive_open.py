@@ -13,9 +13,11 @@ from app_fakes import WAIT_MS
 import app.model.progressive_open as progressive
 from app.model.document import open_document
 from app.model.tiles import Placement
+from app.render.preview_image import build_preview
 from app.render.scheduler import MIN_TILE_BYTES
+from sr_core import pixel_file
 from sr_core.imaging import ImageLoadError, load_image
-from sr_core.render import PixelsPending
+from sr_core.render import PixelsPending, SourceImage
 from tests.sr_core.photo_files import camera_exif, jpeg_bytes, smooth_rgb16
 
 
@@ -144,3 +146,28 @@ def test_a_failed_full_decode_is_said_and_renders_nothing(qtbot, make_window, bi
     window.view.zoom_to(2.0)
     qtbot.wait(200)
     assert not window.doc.ready and window.scheduler.cache.nbytes == 0 and not window.loading
+
+
+def test_the_draft_is_the_quarter_when_the_side_is_not_a_multiple_of_four(tmp_path, monkeypatch):
+    monkeypatch.setattr(progressive, "DRAFT_SIDE", 150)
+    path = tmp_path / "odd.jpg"
+    path.write_bytes(jpeg_bytes(_photo(478, 641), quality=92))  # libjpeg's 1/4: 120 × 161
+    draft = progressive.open_draft(path)
+    assert draft.scale == 4 and draft.pixels.shape == (120, 161, 3)  # not the 1/2 draft (4× the memory)
+
+
+def test_a_very_large_jpeg_is_read_from_a_mapped_file(big_jpeg, monkeypatch):
+    monkeypatch.setattr(pixel_file, "MIN_BYTES", 0)  # the 640×480 JPEG counts as very large
+    draft = progressive.open_draft(big_jpeg)
+    pixels = progressive.decode_full(draft.doc)
+    in_memory = load_image(big_jpeg, levels=True).pixels
+    assert pixel_file.is_mapped(pixels) and np.array_equal(pixels, in_memory)
+    draft.doc.source.fill(pixels)
+    assert draft.doc.source.nbytes == 0  # the tiles keep their whole budget
+    mapped, reference = build_preview(draft.doc.source), build_preview(SourceImage(in_memory))
+    assert len(mapped.buffers) == len(reference.buffers)
+    assert all(np.array_equal(a, b) for a, b in zip(mapped.buffers, reference.buffers))
+    assert mapped.levels[0].pixelColor(37, 21) == reference.levels[0].pixelColor(37, 21)  # the QImage reads the file
+    assert all(pixel_file.is_mapped(b) and not b.flags.writeable for b in mapped.buffers)  # the pyramid too
+    assert mapped.nbytes(draft.doc.source) == 0 < reference.nbytes(SourceImage(in_memory))
+    assert mapped.reads_file(1.0) and not reference.reads_file(1.0)

@@ -16,7 +16,8 @@ def qimage_rgb(image) -> np.ndarray:
 
 def test_level_zero_is_the_input_and_levels_halve():
     # odd width: QImage pads each row to 4 bytes; more rows than a band
-    u8 = np.random.default_rng(4).integers(0, 256, (PREVIEW_BAND + 300, 2 * MIN_LEVEL_SIDE + 1, 3), dtype=np.uint8)
+    assert 2 * PREVIEW_BAND < 556
+    u8 = np.random.default_rng(4).integers(0, 256, (556, 2 * MIN_LEVEL_SIDE + 1, 3), dtype=np.uint8)
     source = SourceImage(u8)
     preview = build_preview(source)
     assert np.array_equal(qimage_rgb(preview.levels[0]), u8)

@@ -1,0 +1,195 @@
+"""A very large photo's decoded pixels in a temporary file the process maps, not in its memory.
+
+A 100-megapixel JPEG decodes to 300 MB of 8-bit levels: in the process' memory that is 3 bytes
+per image pixel on top of Qt's and torch's (about 380 MB). Here libvips decodes the file a band
+of rows at a time straight into a temporary file (``rawsave``: about 20 MB of its own at the
+peak), which is then mapped read-only: the process holds only the pages something has read
+(the kernel keeps the rest in its page cache or on disk), and :func:`release_resident` hands
+those back once the renderers are idle. Reading a region is a page-cache copy, not a decode.
+
+pyvips is optional (the ``large`` extra): without it a large photo is decoded into memory.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+#: decoded pixels at least this large go to a file (a 45-megapixel 8-bit photo); smaller ones
+#: stay in memory, where reading them costs nothing
+MIN_BYTES = 128 * 2**20
+#: rows converted at a time when a colour conversion runs over the file
+BAND_ROWS = 256
+#: free space the temporary folder keeps beyond the file
+SPARE_DISK = 512 * 2**20
+
+#: EXIF orientation → libvips operations (in order) giving the displayed image, as
+#: :func:`sr_core.imaging.orient` does with array views
+_ORIENT_OPS = {1: (), 2: ("fliphor",), 3: ("rot180",), 4: ("flipver",), 5: ("rot90", "fliphor"),
+               6: ("rot90",), 7: ("rot270", "fliphor"), 8: ("rot270",)}
+
+_mappings: weakref.WeakSet[_Mapping] = weakref.WeakSet()
+
+
+class _Mapping:
+    """One mapped file (kept alive by the arrays that read it)."""
+
+    def __init__(self, data: mmap.mmap) -> None:
+        self.data = data
+
+    def release(self) -> None:
+        if hasattr(mmap, "MADV_DONTNEED") and not self.data.closed:
+            self.data.madvise(mmap.MADV_DONTNEED)
+
+
+class _MappedArray(np.ndarray):
+    """An ndarray over a mapped file that remembers its mapping (its views share it)."""
+
+    mapping: _Mapping | None = None
+
+    def __array_finalize__(self, obj: object) -> None:
+        self.mapping = getattr(obj, "mapping", None)
+
+
+def available() -> bool:
+    """Whether pyvips (libvips) can be imported."""
+    try:
+        import pyvips  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def self_check() -> str:
+    """Decode a small JPEG through a mapped file and compare it with Pillow's decode (the
+    packaged app's selftest); libvips' version. Raises ``RuntimeError`` saying what failed."""
+    from PIL import Image
+
+    rgb = np.random.default_rng(0).integers(0, 256, (24, 40, 3), np.uint8)
+    handle, name = tempfile.mkstemp(suffix=".jpg")
+    os.close(handle)
+    try:
+        Image.fromarray(rgb).save(name, quality=95)
+        with Image.open(name) as im:
+            expected = np.asarray(im.convert("RGB"))
+        try:
+            decoded = decode_jpeg(name, 6)
+        except (ImportError, OSError, ValueError) as exc:
+            raise RuntimeError(f"libvips does not work ({exc})") from None
+    finally:
+        Path(name).unlink(missing_ok=True)
+    if decoded.shape != (40, 24, 3) or int(np.abs(decoded.astype(int) - np.rot90(expected, -1)).max()) > 1:
+        raise RuntimeError("libvips decoded a test JPEG differently from Pillow")
+    import pyvips
+
+    return f"libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
+
+
+def wanted(nbytes: int, folder: str | os.PathLike | None = None) -> bool:
+    """Whether pixels of ``nbytes`` should go to a file: large enough, pyvips there, and room
+    for them in the temporary ``folder``."""
+    if nbytes < MIN_BYTES or not available():
+        return False
+    return shutil.disk_usage(folder or tempfile.gettempdir()).free >= nbytes + SPARE_DISK
+
+
+def is_mapped(array: np.ndarray) -> bool:
+    """Whether ``array`` reads a mapped file (its memory is the pages being read, not its size)."""
+    return isinstance(array, _MappedArray) and array.mapping is not None
+
+
+def release_resident(array: np.ndarray | None = None) -> None:
+    """Hand back the pages of ``array``'s file that the process holds (all mapped files when
+    None); the next read takes them from the page cache again. Nothing for other arrays, or
+    where the system has no ``madvise``."""
+    if array is None:
+        for mapping in list(_mappings):
+            mapping.release()
+    elif is_mapped(array):
+        array.mapping.release()
+
+
+def empty(shape: tuple[int, int, int]) -> np.ndarray:
+    """A zeroed, writable uint8 array of ``shape`` in a new mapped temporary file (e.g. a smaller
+    level of pixels that are mapped already); hand its pages back while filling it."""
+    handle, name = tempfile.mkstemp(prefix="zoomsr-pixels-", suffix=".raw")
+    try:
+        os.ftruncate(handle, int(np.prod(shape)))
+    finally:
+        os.close(handle)
+    return _map(Path(name), shape, writable=True)
+
+
+def _map(path: Path, shape: tuple[int, int, int], writable: bool = False) -> np.ndarray:
+    """``path``'s bytes as a uint8 ``shape`` array (read-only unless ``writable``); the file is
+    removed at once (POSIX: it lives while mapped) or, where the system refuses, when the
+    mapping is freed."""
+    with open(path, "r+b" if writable else "rb") as f:
+        data = mmap.mmap(f.fileno(), int(np.prod(shape)), access=mmap.ACCESS_WRITE if writable else mmap.ACCESS_READ)
+    mapping = _Mapping(data)
+    try:
+        path.unlink()
+    except OSError:  # Windows: a mapped file cannot be removed yet
+        weakref.finalize(mapping, path.unlink, missing_ok=True)
+    _mappings.add(mapping)
+    array = np.frombuffer(data, np.uint8).reshape(shape).view(_MappedArray)
+    array.mapping = mapping
+    return array
+
+
+def _convert_in_place(path: Path, shape: tuple[int, int, int],
+                      convert: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Apply ``convert`` (levels to levels, same shape) to the file's pixels a band at a time,
+    giving each band's pages back once written."""
+    with open(path, "r+b") as f, mmap.mmap(f.fileno(), int(np.prod(shape))) as data:
+        pixels = np.frombuffer(data, np.uint8).reshape(shape)
+        for top in range(0, shape[0], BAND_ROWS):
+            pixels[top:top + BAND_ROWS] = convert(pixels[top:top + BAND_ROWS])
+            data.flush()
+            if hasattr(mmap, "MADV_DONTNEED"):
+                data.madvise(mmap.MADV_DONTNEED)
+        del pixels
+
+
+def decode_jpeg(path: str | os.PathLike, orientation: int,
+                convert: Callable[[np.ndarray], np.ndarray] | None = None) -> np.ndarray:
+    """An 8-bit RGB or grey JPEG as displayed (EXIF ``orientation`` applied, grey as RGB),
+    ``H × W × 3`` uint8 read from a mapped temporary file; ``convert`` (e.g. to sRGB) is applied
+    band by band. Raises ``ValueError`` (one line) when libvips cannot decode the file."""
+    import pyvips
+
+    try:
+        # sequential: decoded a band at a time; a rotation reads out of order (libvips then
+        # decodes to its own temporary file first)
+        image = pyvips.Image.new_from_file(os.fspath(path), access="sequential" if orientation == 1 else "random",
+                                           fail_on="truncated")
+        if image.format != "uchar" or image.bands not in (1, 3):
+            raise ValueError(f"libvips reads it as {image.bands} bands of {image.format}")
+        for op in _ORIENT_OPS[orientation]:
+            image = getattr(image, op)()
+        if image.bands == 1:
+            image = image.bandjoin([image, image])
+        shape = (image.height, image.width, 3)
+        handle, name = tempfile.mkstemp(prefix="zoomsr-pixels-", suffix=".raw")
+        os.close(handle)
+        out = Path(name)
+        try:
+            image.rawsave(name)
+            if out.stat().st_size != int(np.prod(shape)):
+                raise ValueError("libvips wrote fewer pixels than the image has")
+            if convert is not None:
+                _convert_in_place(out, shape, convert)
+            return _map(out, shape)
+        except BaseException:
+            out.unlink(missing_ok=True)
+            raise
+    except pyvips.Error as exc:
+        text = " ".join(str(exc).split())
+        raise ValueError(f"libvips could not decode it ({text[:200]})") from None
