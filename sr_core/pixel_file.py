@@ -7,20 +7,27 @@ peak), which is then mapped read-only: the process holds only the pages somethin
 (the kernel keeps the rest in its page cache or on disk), and :func:`release_resident` hands
 those back once the renderers are idle. Reading a region is a page-cache copy, not a decode.
 
-pyvips is optional (the ``large`` extra): without it a large photo is decoded into memory.
+The files go to the per-user cache folder, not the temporary one, which is a RAM file system on
+several Linux distributions (the pixels would stay in memory there). On Linux and macOS a file
+is removed as soon as it is mapped (it lives while mapped: nothing is left after a crash); on
+Windows when the image is closed, and files a crash left are removed the next time.
+Without pyvips (or room on the disk) a large photo is decoded into memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import shutil
+import sys
 import tempfile
 import weakref
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 
 #: decoded pixels at least this large go to a file (a 45-megapixel 8-bit photo); smaller ones
 #: stay in memory, where reading them costs nothing
@@ -36,6 +43,24 @@ _ORIENT_OPS = {1: (), 2: ("fliphor",), 3: ("rot180",), 4: ("flipver",), 5: ("rot
                6: ("rot90",), 7: ("rot270", "fliphor"), 8: ("rot270",)}
 
 _mappings: weakref.WeakSet[_Mapping] = weakref.WeakSet()
+_PREFIX, _SUFFIX = "zoomsr-pixels-", ".raw"
+
+
+def folder() -> Path:
+    """Where the pixel files go (made when missing): the per-user cache folder's ``pixels``."""
+    path = Path(platformdirs.user_cache_dir("ZoomSR")) / "pixels"
+    path.mkdir(parents=True, exist_ok=True)
+    if sys.platform == "win32":  # files a crash left (those of a running viewer are locked)
+        for stale in path.glob(f"{_PREFIX}*{_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+    return path
+
+
+def _new_file() -> Path:
+    handle, name = tempfile.mkstemp(prefix=_PREFIX, suffix=_SUFFIX, dir=folder())
+    os.close(handle)
+    return Path(name)
 
 
 class _Mapping:
@@ -92,12 +117,15 @@ def self_check() -> str:
     return f"libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}"
 
 
-def wanted(nbytes: int, folder: str | os.PathLike | None = None) -> bool:
+def wanted(nbytes: int) -> bool:
     """Whether pixels of ``nbytes`` should go to a file: large enough, pyvips there, and room
-    for them in the temporary ``folder``."""
+    for them in :func:`folder`."""
     if nbytes < MIN_BYTES or not available():
         return False
-    return shutil.disk_usage(folder or tempfile.gettempdir()).free >= nbytes + SPARE_DISK
+    try:
+        return shutil.disk_usage(folder()).free >= nbytes + SPARE_DISK
+    except OSError:  # no cache folder to be had: decode into memory
+        return False
 
 
 def is_mapped(array: np.ndarray) -> bool:
@@ -119,12 +147,13 @@ def release_resident(array: np.ndarray | None = None) -> None:
 def empty(shape: tuple[int, int, int]) -> np.ndarray:
     """A zeroed, writable uint8 array of ``shape`` in a new mapped temporary file (e.g. a smaller
     level of pixels that are mapped already); hand its pages back while filling it."""
-    handle, name = tempfile.mkstemp(prefix="zoomsr-pixels-", suffix=".raw")
+    path = _new_file()
     try:
-        os.ftruncate(handle, int(np.prod(shape)))
-    finally:
-        os.close(handle)
-    return _map(Path(name), shape, writable=True)
+        os.truncate(path, int(np.prod(shape)))
+        return _map(path, shape, writable=True)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
 
 
 def _map(path: Path, shape: tuple[int, int, int], writable: bool = False) -> np.ndarray:
@@ -177,11 +206,9 @@ def decode_jpeg(path: str | os.PathLike, orientation: int,
         if image.bands == 1:
             image = image.bandjoin([image, image])
         shape = (image.height, image.width, 3)
-        handle, name = tempfile.mkstemp(prefix="zoomsr-pixels-", suffix=".raw")
-        os.close(handle)
-        out = Path(name)
+        out = _new_file()
         try:
-            image.rawsave(name)
+            image.rawsave(str(out))
             if out.stat().st_size != int(np.prod(shape)):
                 raise ValueError("libvips wrote fewer pixels than the image has")
             if convert is not None:

@@ -156,8 +156,9 @@ def test_the_draft_is_the_quarter_when_the_side_is_not_a_multiple_of_four(tmp_pa
     assert draft.scale == 4 and draft.pixels.shape == (120, 161, 3)  # not the 1/2 draft (4× the memory)
 
 
-def test_a_very_large_jpeg_is_read_from_a_mapped_file(big_jpeg, monkeypatch):
+def test_a_very_large_jpeg_is_read_from_a_mapped_file(big_jpeg, monkeypatch, tmp_path):
     monkeypatch.setattr(pixel_file, "MIN_BYTES", 0)  # the 640×480 JPEG counts as very large
+    monkeypatch.setattr(pixel_file, "folder", lambda: tmp_path)
     draft = progressive.open_draft(big_jpeg)
     pixels = progressive.decode_full(draft.doc)
     in_memory = load_image(big_jpeg, levels=True).pixels

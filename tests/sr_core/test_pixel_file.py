@@ -24,9 +24,12 @@ def _photo(height: int, width: int) -> np.ndarray:
 
 
 @pytest.fixture
-def to_file(monkeypatch):
-    """Every JPEG counts as large."""
+def to_file(monkeypatch, tmp_path):
+    """Every JPEG counts as large; the pixel files go to ``tmp_path / "pixels"``."""
     monkeypatch.setattr(pixel_file, "MIN_BYTES", 0)
+    pixels = tmp_path / "pixels"
+    pixels.mkdir()
+    monkeypatch.setattr(pixel_file, "folder", lambda: pixels)
 
 
 def _write(path: Path, rgb: np.ndarray, **options: object) -> Path:
@@ -66,6 +69,7 @@ def test_small_or_other_images_stay_in_memory(tmp_path, monkeypatch):
     assert not pixel_file.is_mapped(load_image(path, levels=True, to_file=True).pixels)  # under MIN_BYTES
     monkeypatch.setattr(pixel_file, "MIN_BYTES", 0)
     assert not pixel_file.is_mapped(load_image(png, levels=True, to_file=True).pixels)  # a PNG
+    monkeypatch.setattr(pixel_file, "folder", lambda: tmp_path)
     monkeypatch.setattr(pixel_file.shutil, "disk_usage", lambda folder: type("U", (), {"free": 10})())
     assert not pixel_file.is_mapped(load_image(path, levels=True, to_file=True).pixels)  # no room
 
@@ -78,13 +82,21 @@ def test_a_truncated_jpeg_is_refused_as_in_memory(tmp_path, to_file):
         load_image(path, levels=True, to_file=True)
 
 
-def test_no_temporary_file_is_left(tmp_path, to_file, monkeypatch):
-    monkeypatch.setattr(pixel_file.tempfile, "tempdir", str(tmp_path))
+def test_no_file_is_left(tmp_path, to_file):
     path = _write(tmp_path / "p.jpg", _photo(40, 56))
     image = load_image(path, levels=True, to_file=True)
     assert pixel_file.is_mapped(image.pixels)
     if sys.platform != "win32":  # POSIX: removed at once, the mapping keeps the pages
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jpg"]
+        assert list((tmp_path / "pixels").iterdir()) == []
+    level = pixel_file.empty((8, 8, 3))
+    assert pixel_file.is_mapped(level) and level.flags.writeable
+    if sys.platform != "win32":
+        assert list((tmp_path / "pixels").iterdir()) == []
+
+
+def test_the_files_go_to_the_per_user_cache_not_a_ram_file_system(tmp_path, monkeypatch):
+    monkeypatch.setattr(pixel_file.platformdirs, "user_cache_dir", lambda name: str(tmp_path / name))
+    assert pixel_file.folder() == tmp_path / "ZoomSR" / "pixels" and pixel_file.folder().is_dir()
 
 
 def test_a_mapped_source_counts_no_memory(tmp_path, to_file):
