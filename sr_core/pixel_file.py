@@ -34,8 +34,10 @@ import platformdirs
 MIN_BYTES = 128 * 2**20
 #: rows converted at a time when a colour conversion runs over the file
 BAND_ROWS = 256
-#: free space the temporary folder keeps beyond the file
+#: free space the folder's disk keeps beyond the file (a rotated photo needs twice its size)
 SPARE_DISK = 512 * 2**20
+#: tile side of the intermediate TIFF a rotated photo goes through
+TILE = 256
 
 #: EXIF orientation → libvips operations (in order) giving the displayed image, as
 #: :func:`sr_core.imaging.orient` does with array views
@@ -123,7 +125,7 @@ def wanted(nbytes: int) -> bool:
     if nbytes < MIN_BYTES or not available():
         return False
     try:
-        return shutil.disk_usage(folder()).free >= nbytes + SPARE_DISK
+        return shutil.disk_usage(folder()).free >= 2 * nbytes + SPARE_DISK
     except OSError:  # no cache folder to be had: decode into memory
         return False
 
@@ -179,12 +181,14 @@ def _convert_in_place(path: Path, shape: tuple[int, int, int],
     giving each band's pages back once written."""
     with open(path, "r+b") as f, mmap.mmap(f.fileno(), int(np.prod(shape))) as data:
         pixels = np.frombuffer(data, np.uint8).reshape(shape)
-        for top in range(0, shape[0], BAND_ROWS):
-            pixels[top:top + BAND_ROWS] = convert(pixels[top:top + BAND_ROWS])
-            data.flush()
-            if hasattr(mmap, "MADV_DONTNEED"):
-                data.madvise(mmap.MADV_DONTNEED)
-        del pixels
+        try:
+            for top in range(0, shape[0], BAND_ROWS):
+                pixels[top:top + BAND_ROWS] = convert(pixels[top:top + BAND_ROWS])
+                data.flush()
+                if hasattr(mmap, "MADV_DONTNEED"):
+                    data.madvise(mmap.MADV_DONTNEED)
+        finally:
+            del pixels  # before the mapping closes
 
 
 def decode_jpeg(path: str | os.PathLike, orientation: int,
@@ -194,29 +198,36 @@ def decode_jpeg(path: str | os.PathLike, orientation: int,
     band by band. Raises ``ValueError`` (one line) when libvips cannot decode the file."""
     import pyvips
 
+    out, tiles = _new_file(), None
     try:
-        # sequential: decoded a band at a time; a rotation reads out of order (libvips then
-        # decodes to its own temporary file first)
-        image = pyvips.Image.new_from_file(os.fspath(path), access="sequential" if orientation == 1 else "random",
-                                           fail_on="truncated")
+        # decoded a band at a time (sequential access) into the file
+        image = pyvips.Image.new_from_file(os.fspath(path), access="sequential", fail_on="truncated")
         if image.format != "uchar" or image.bands not in (1, 3):
             raise ValueError(f"libvips reads it as {image.bands} bands of {image.format}")
-        for op in _ORIENT_OPS[orientation]:
-            image = getattr(image, op)()
         if image.bands == 1:
             image = image.bandjoin([image, image])
+        if orientation != 1:
+            # a rotation reads out of order: through an uncompressed tiled TIFF, whose tiles
+            # libvips reads a column at a time (a random-access decode would hold all pixels)
+            tiles = out.with_suffix(".tif")
+            image.tiffsave(str(tiles), tile=True, tile_width=TILE, tile_height=TILE, compression="none")
+            image = pyvips.Image.new_from_file(str(tiles), access="random")
+            for op in _ORIENT_OPS[orientation]:
+                image = getattr(image, op)()
         shape = (image.height, image.width, 3)
-        out = _new_file()
-        try:
-            image.rawsave(str(out))
-            if out.stat().st_size != int(np.prod(shape)):
-                raise ValueError("libvips wrote fewer pixels than the image has")
-            if convert is not None:
-                _convert_in_place(out, shape, convert)
-            return _map(out, shape)
-        except BaseException:
-            out.unlink(missing_ok=True)
-            raise
+        image.rawsave(str(out))
+        if out.stat().st_size != int(np.prod(shape)):
+            raise ValueError("libvips wrote fewer pixels than the image has")
+        if convert is not None:
+            _convert_in_place(out, shape, convert)
+        return _map(out, shape)
     except pyvips.Error as exc:
+        out.unlink(missing_ok=True)
         text = " ".join(str(exc).split())
         raise ValueError(f"libvips could not decode it ({text[:200]})") from None
+    except BaseException:
+        out.unlink(missing_ok=True)
+        raise
+    finally:
+        if tiles is not None:
+            tiles.unlink(missing_ok=True)
