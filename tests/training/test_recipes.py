@@ -177,9 +177,9 @@ CLIT_VALIDATION_S = 90
 
 def test_clit_cpu_recipe_is_the_papers_cascade_from_the_authors_liif() -> None:
     """The paper's architecture and cumulative phases (stage scales, stage cycles, sampler, loss,
-    Adam), started from the shipped LIIF with a frozen encoder, every shortcut recorded as a
-    deviation, each phase ≤ 2.5 h and all ≤ 5 h on one thread, and a float16 export because
-    float32 would exceed the 40 MB of a shipped file."""
+    Adam), started from the shipped LIIF with a frozen encoder, then a continuity phase, every
+    shortcut recorded as a deviation, each of the paper's phases ≤ 2.5 h and all ≤ 5 h on one
+    thread, and a float16 export because float32 would exceed the 40 MB of a shipped file."""
     ours = load_recipe(SHIPPED_RECIPES["clit"])
     paper = load_recipe("paper/clit-edsr")
     assert ours.init_checkpoint == "liif" and ours.seed == paper.seed
@@ -191,7 +191,13 @@ def test_clit_cpu_recipe_is_the_papers_cascade_from_the_authors_liif() -> None:
         assert any(note in d for d in ours.deviations), note
     params = sum(p.numel() for p in build("clit", ours.phases[-1].model.config).parameters())
     assert ours.export_dtype == "float16" and 2 * params < 40e6 < 4 * params
-    assert [p.name for p in ours.phases] == [p.name for p in paper.phases]
+    # the paper's phases, then phase "wide": CLIT-3's model with the continuity term (not the
+    # paper's), against the input-pixel blocks of issue 27
+    assert [p.name for p in ours.phases] == [p.name for p in paper.phases] + ["wide"]
+    wide = ours.phases[-1]
+    assert wide.init_previous and wide.model == paper.phases[-1].model and wide.loss.continuity
+    assert replace(wide.loss, continuity=None) == paper.phases[-1].loss
+    assert any("continuity term" in d for d in ours.deviations)
     hours = []
     for a, b in zip(ours.phases, paper.phases):
         assert a.model == b.model and a.loss == b.loss and a.init_previous == b.init_previous
