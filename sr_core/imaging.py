@@ -17,6 +17,7 @@ import struct
 import threading
 import zlib
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
@@ -308,8 +309,7 @@ def _finish(decoded: Decoded, least: tuple[int, int] | None, levels: bool, sourc
     try:
         colour, profile = _to_working_space(colour, decoded.icc, decoded.cmyk)
     except ProfileError as exc:
-        raise ImageLoadError(f"{source.name}: {exc}. Re-export it with a standard profile "
-                             "(sRGB, Adobe RGB, Display P3).") from None
+        raise _profile_refused(source, exc) from None
     grayscale = colour.shape[2] == 1
     if grayscale:
         colour = np.broadcast_to(colour, (*colour.shape[:2], 3))
@@ -319,6 +319,11 @@ def _finish(decoded: Decoded, least: tuple[int, int] | None, levels: bool, sourc
         source_mode=mode, path=source.path,
         metadata=PhotoMetadata(decoded.exif, decoded.xmp, profile),
     )
+
+
+def _profile_refused(source: _Source, exc: ProfileError) -> ImageLoadError:
+    return ImageLoadError(f"{source.name}: {exc}. Re-export it with a standard profile "
+                          "(sRGB, Adobe RGB, Display P3).")
 
 
 def _normalised(arr: np.ndarray, maximum: float) -> np.ndarray:
@@ -413,7 +418,7 @@ def _ends_complete(path: str) -> bool:
     """Whether a JPEG file ends with its end-of-image marker (else it is truncated)."""
     with open(path, "rb") as f:
         f.seek(max(0, os.path.getsize(path) - 4096))
-        return f.read().rstrip(b"\0").endswith(b"\xff\xd9")
+        return photo_formats.jpeg_complete(f.read())
 
 
 def _load_to_file(src: _Source, max_pixels: int) -> LoadedImage | None:
@@ -431,14 +436,11 @@ def _load_to_file(src: _Source, max_pixels: int) -> LoadedImage | None:
         profile = profile_name(icc) if icc else None
         convert = None
         if profile is not None and mode == "RGB" and not is_srgb(profile):
-            to_srgb(np.zeros((1, 1, 3), np.uint8), icc)  # a profile LittleCMS rejects fails here, before decoding
-
-            def convert(band: np.ndarray) -> np.ndarray:
-                return to_srgb(band, icc)
+            convert = partial(to_srgb, icc=icc)
+            convert(np.zeros((1, 1, 3), np.uint8))  # a profile LittleCMS rejects fails here, before decoding
         pixels = pixel_file.decode_jpeg(src.path, orientation, convert)
     except ProfileError as exc:
-        raise ImageLoadError(f"{src.name}: {exc}. Re-export it with a standard profile "
-                             "(sRGB, Adobe RGB, Display P3).") from None
+        raise _profile_refused(src, exc) from None
     except ValueError as exc:
         raise ImageLoadError(f"{src.name}: {exc}. Re-export or re-download it.") from None
     return LoadedImage(pixels=pixels, alpha=None, bit_depth=8, grayscale=mode == "L", source_mode=mode,

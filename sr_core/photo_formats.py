@@ -172,6 +172,12 @@ def as_levels(data: np.ndarray) -> np.ndarray:
 # --- JPEG -----------------------------------------------------------------------------------
 
 
+def jpeg_complete(tail: bytes) -> bool:
+    """Whether a JPEG file's last bytes end with its end-of-image marker (zero padding allowed):
+    a file that does not is truncated."""
+    return tail.rstrip(b"\0").endswith(b"\xff\xd9")
+
+
 def decode_jpeg(source: Source) -> np.ndarray | None:
     """A baseline/progressive RGB or grey JPEG decoded by libjpeg-turbo (imagecodecs) straight
     into one H×W×C uint8 array: 3 bytes a pixel at the peak, where Pillow's decoder holds 4 and
@@ -187,7 +193,7 @@ def decode_jpeg(source: Source) -> np.ndarray | None:
             data = f.read()
     else:
         data = source.read()
-    if not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+    if not jpeg_complete(data):
         return None
     try:
         samples = imagecodecs.jpeg8_decode(data)

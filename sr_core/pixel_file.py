@@ -2,7 +2,7 @@
 
 A 100-megapixel JPEG decodes to 300 MB of 8-bit levels: in the process' memory that is 3 bytes
 per image pixel on top of Qt's and torch's (about 380 MB). Here libvips decodes the file a band
-of rows at a time straight into a temporary file (``rawsave``: about 20 MB of its own at the
+of rows at a time straight into a temporary file (``rawsave``: about 50 MB of its own at the
 peak), which is then mapped read-only: the process holds only the pages something has read
 (the kernel keeps the rest in its page cache or on disk), and :func:`release_resident` hands
 those back once the renderers are idle. Reading a region is a page-cache copy, not a decode.
@@ -72,8 +72,14 @@ class _Mapping:
         self.data = data
 
     def release(self) -> None:
-        if hasattr(mmap, "MADV_DONTNEED") and not self.data.closed:
-            self.data.madvise(mmap.MADV_DONTNEED)
+        if not self.data.closed:
+            _drop_pages(self.data)
+
+
+def _drop_pages(data: mmap.mmap) -> None:
+    """Unmap the pages of ``data`` the process holds (their contents stay in the file)."""
+    if hasattr(mmap, "MADV_DONTNEED"):
+        data.madvise(mmap.MADV_DONTNEED)
 
 
 class _MappedArray(np.ndarray):
@@ -185,8 +191,7 @@ def _convert_in_place(path: Path, shape: tuple[int, int, int],
             for top in range(0, shape[0], BAND_ROWS):
                 pixels[top:top + BAND_ROWS] = convert(pixels[top:top + BAND_ROWS])
                 data.flush()
-                if hasattr(mmap, "MADV_DONTNEED"):
-                    data.madvise(mmap.MADV_DONTNEED)
+                _drop_pages(data)
         finally:
             del pixels  # before the mapping closes
 
@@ -221,12 +226,11 @@ def decode_jpeg(path: str | os.PathLike, orientation: int,
         if convert is not None:
             _convert_in_place(out, shape, convert)
         return _map(out, shape)
-    except pyvips.Error as exc:
+    except BaseException as exc:
         out.unlink(missing_ok=True)
-        text = " ".join(str(exc).split())
-        raise ValueError(f"libvips could not decode it ({text[:200]})") from None
-    except BaseException:
-        out.unlink(missing_ok=True)
+        if isinstance(exc, pyvips.Error):
+            text = " ".join(str(exc).split())
+            raise ValueError(f"libvips could not decode it ({text[:200]})") from None
         raise
     finally:
         if tiles is not None:
