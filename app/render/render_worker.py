@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from app.model.jobs import ExportItem, Job
 from app.model.method_provider import MethodProvider
 from app.render.job_runner import JobRunner, Replies
+from app.render.thread_priority import run_in_background
 from sr_core.memory import release_freed_memory
 
 #: torch's intra-op threads, read before any worker sets its own
@@ -42,8 +43,10 @@ class RenderWorker(QObject):
 
     def __init__(self, provider: MethodProvider, device: str, *, precision: str = "float32",
                  cache_bytes: int = 256 * 2**20, chunk: int | None = None, name: str = "render",
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, background: bool = False) -> None:
         super().__init__()
+        #: its threads run below the GUI thread's priority (:func:`run_in_background`)
+        self.background = background
         self.device = torch.device(device)
         self.runner = JobRunner(provider, self.device, Replies(
             self.tileReady.emit, self.tileFailed.emit, self.progress.emit, self.metricsReady.emit,
@@ -164,7 +167,10 @@ class RenderWorker(QObject):
         """OpenMP's thread count is per calling thread: each worker sets its own, after torch's
         lazy per-thread set-up (its first parallel loop), which would otherwise reset it to the
         last count set anywhere (measured: the preview worker ran bicubic tiles with 2 threads,
-        100× slower on a busy 2-core CPU, whenever torch had not run in the GUI thread first)."""
+        100× slower on a busy 2-core CPU, whenever torch had not run in the GUI thread first).
+        A background worker lowers its priority first, so that its OpenMP helpers inherit it."""
+        if self.background:
+            run_in_background()
         torch.ones(1 << 17).add_(1)  # large enough for a parallel loop
         torch.set_num_threads(self.threads)
 

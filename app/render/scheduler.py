@@ -110,13 +110,15 @@ class TileScheduler(QObject):
         # one thread: bicubic tiles take milliseconds, and the model's threads keep the cores
         self.preview = self._worker("cpu", "float32", settings.cache_bytes // 4, "preview", PREVIEW_CHUNK, threads=1)
         self.device = checked_device(settings.device)
-        self.model = self._worker(self.device, settings.precision, _model_features(settings), "model")
+        # below the GUI thread: a wheel notch is painted at once while the model fills the cores
+        self.model = self._worker(self.device, settings.precision, _model_features(settings), "model",
+                                  background=True)
         view.changed.connect(self.schedule)
 
     def _worker(self, device: str, precision: str, cache_bytes: int, name: str,
-                chunk: int | None = None, threads: int | None = None) -> RenderWorker:
+                chunk: int | None = None, threads: int | None = None, background: bool = False) -> RenderWorker:
         worker = RenderWorker(self.provider, device, precision=precision, cache_bytes=cache_bytes,
-                              chunk=chunk, name=name, threads=threads)
+                              chunk=chunk, name=name, threads=threads, background=background)
         worker.tileReady.connect(self._on_tile)
         worker.tileFailed.connect(self._on_tile_failed)
         worker.progress.connect(self._on_progress)

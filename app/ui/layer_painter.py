@@ -1,7 +1,7 @@
 """How a panel paints one layer in device pixels, bottom to top: the input image (smoothly
-scaled, instant) → the previous frame rescaled (only until bicubic tiles of the new grid cover
-it) → bicubic tiles → final tiles → error heatmap. A panel is therefore never blurrier than
-bicubic once bicubic is there."""
+scaled, instant; skipped where tiles or the previous frame cover the whole view) → the previous
+frame rescaled (only until bicubic tiles of the new grid cover it) → bicubic tiles → final tiles
+→ error heatmap. A panel is therefore never blurrier than bicubic once bicubic is there."""
 
 from __future__ import annotations
 
@@ -73,9 +73,7 @@ class LayerPainter:
             frame.backdrop = (self._compose(last, layer.viewport), last.placement)
         elif last is not None:
             frame.backdrop = last.backdrop
-        has = self.scheduler.cache.__contains__
-        if frame.backdrop is not None and (all(has(k) for k in tiles.fine)
-                                           or (tiles.base and all(has(k) for k in tiles.base))):
+        if frame.backdrop is not None and (not tiles.fine or self._covers(tiles.fine) or self._covers(tiles.base)):
             frame.backdrop = None  # nothing of it shows any more
         self.frames[layer.method] = frame
         return frame
@@ -92,7 +90,10 @@ class LayerPainter:
     def _draw_layer(self, p: QPainter, tiles: LayerTiles, kind: Kind, frame: Frame) -> set[TileKey]:
         place = tiles.placement
         preview = self._preview
-        if preview is not None:
+        final = self._covers(tiles.fine)
+        hidden = kind is not Kind.BLOCKED and (final or self._covers(tiles.base)
+                                               or self._backdrop_covers(p, place, frame))
+        if preview is not None and not hidden:
             zoom = place.sx
             image = preview.pick(zoom, ghost=kind is Kind.BLOCKED)
             if kind is Kind.BLOCKED:
@@ -101,13 +102,18 @@ class LayerPainter:
             p.setOpacity(1.0)
             if preview.reads_file(zoom) and not self._release.isActive():
                 self._release.start()
-        if kind is Kind.BLOCKED:
+        if kind is Kind.BLOCKED or not tiles.fine:
             return set()
-        if all(k in self.scheduler.cache for k in tiles.fine):
-            return self._draw_tiles(p, place, tiles.fine)  # final: nothing below shows through
+        if final:
+            return self._draw_tiles(p, place, tiles.fine)  # nothing below shows through
         if frame.backdrop is not None:  # the old frame only where bicubic has not arrived yet
             self._draw_backdrop(p, place, *frame.backdrop)
         return self._draw_tiles(p, place, tiles.base) | self._draw_tiles(p, place, tiles.fine)
+
+    def _covers(self, keys: list[TileKey]) -> bool:
+        """Whether the cache holds every tile of ``keys`` (opaque, they hide the view): the input
+        preview under them need not be drawn."""
+        return bool(keys) and all(k in self.scheduler.cache for k in keys)
 
     def _draw_tiles(self, p: QPainter, place: Placement, keys: list[TileKey]) -> set[TileKey]:
         drawn = set()
@@ -119,9 +125,17 @@ class LayerPainter:
         return drawn
 
     def _draw_backdrop(self, p: QPainter, place: Placement, image: QImage, old: Placement) -> None:
-        x0, y0 = old.to_image(0, 0)
-        x1, y1 = old.to_image(image.width(), image.height())
-        p.drawImage(target(place, x0, y0, x1, y1), image)
+        p.drawImage(_backdrop_rect(place, image, old), image)
+
+    @staticmethod
+    def _backdrop_covers(p: QPainter, place: Placement, frame: Frame) -> bool:
+        """Whether the previous frame, rescaled, fills what this paint may touch (a zoom in):
+        the preview under it would not show."""
+        if frame.backdrop is None:
+            return False
+        device = p.device()
+        area = p.clipBoundingRect() if p.hasClipping() else QRectF(0, 0, device.width(), device.height())
+        return _backdrop_rect(place, *frame.backdrop).contains(area)
 
     def _draw_heatmap(self, p: QPainter, tiles: LayerTiles) -> set[TileKey]:
         drawn = set()
@@ -131,6 +145,13 @@ class LayerPainter:
                 p.drawImage(target(tiles.placement, *key.image_rect(tiles.placement.image)), heat)
                 drawn.add(key)
         return drawn
+
+
+def _backdrop_rect(place: Placement, image: QImage, old: Placement) -> QRectF:
+    """Device rectangle of a previous frame (``image``, painted at placement ``old``)."""
+    x0, y0 = old.to_image(0, 0)
+    x1, y1 = old.to_image(image.width(), image.height())
+    return target(place, x0, y0, x1, y1)
 
 
 def target(place: Placement, x0: float, y0: float, x1: float, y1: float) -> QRectF:
