@@ -570,7 +570,7 @@ SPEC = MethodSpec(
     cpu_note=("The slowest method on a CPU: a 1400×900 view takes 35 s at ×4 and 52 s at ×12 "
               "on a 2-core CPU (LIIF: 10–11 s). A GPU makes it interactive."),
     recipe_limits=("Measured: 0.2–1.1 dB under the authors' LIIF, and above about ×8 it paints "
-                   "blocks the size of the input's pixels, fainter since a continuity phase but "
+                   "blocks the size of the input's pixels, fainter since two continuity phases but "
                    "still visible at ×30 (docs/RESULTS.md)"),
     tiny={**TINY_ENCODER, "base_dim": 16, "heads": 2, "n_stages": 3, "hidden": [16, 16]},
     tiny_train={**TRAIN_ENCODER, "base_dim": 16, "heads": 2, "radius": 1, "hidden": [32]},

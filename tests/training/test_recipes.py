@@ -191,12 +191,18 @@ def test_clit_cpu_recipe_is_the_papers_cascade_from_the_authors_liif() -> None:
         assert any(note in d for d in ours.deviations), note
     params = sum(p.numel() for p in build("clit", ours.phases[-1].model.config).parameters())
     assert ours.export_dtype == "float16" and 2 * params < 40e6 < 4 * params
-    # the paper's phases, then phase "wide": CLIT-3's model with the continuity term (not the
-    # paper's), against the input-pixel blocks of issue 27
-    assert [p.name for p in ours.phases] == [p.name for p in paper.phases] + ["wide"]
-    wide = ours.phases[-1]
-    assert wide.init_previous and wide.model == paper.phases[-1].model and wide.loss.continuity
-    assert replace(wide.loss, continuity=None) == paper.phases[-1].loss
+    # the paper's phases, then phases "wide" and "cascade": CLIT-3's model with the continuity
+    # term (not the paper's), against the input-pixel blocks of issue 27; "cascade" trains
+    # stages 2-3 only, so that every scale up to ×4 (stage 1 alone) keeps what "wide" gave it
+    assert [p.name for p in ours.phases] == [p.name for p in paper.phases] + ["wide", "cascade"]
+    for extra in ours.phases[-2:]:
+        assert extra.init_previous and extra.model == paper.phases[-1].model and extra.loss.continuity
+        assert replace(extra.loss, continuity=None) == paper.phases[-1].loss
+    stage_1 = ("encoder", "conv_ch", "conv_qs.0", "conv_ks.0", "conv_vs.0", "pb_encoder", "imnets.0")
+    assert set(ours.phases[-1].optim.freeze) == set(stage_1) and min(ours.phases[-1].sampler.stage_cycle) >= 2
+    model = build("clit", ours.phases[-1].model.config)
+    trained = [n for n, _ in model.named_parameters() if not n.startswith(stage_1)]
+    assert trained and all(n.split(".")[1] in ("1", "2") for n in trained), trained
     assert any("continuity term" in d for d in ours.deviations)
     hours = []
     for a, b in zip(ours.phases, paper.phases):
