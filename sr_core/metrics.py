@@ -26,6 +26,8 @@ Space = Literal["y", "rgb"]
 _LIIF_Y = np.array([65.738, 129.057, 25.064]) / 256.0
 _MATLAB_Y = np.array([65.481, 128.553, 24.966]) / 255.0
 _Y_OFFSET = 16.0 / 255.0
+
+
 def _as_array(img: np.ndarray | torch.Tensor) -> np.ndarray:
     """float64 numpy H×W×C (or H×W) view of a numpy image or a (1×)C×H×W tensor."""
     if isinstance(img, torch.Tensor):
@@ -185,7 +187,7 @@ def ssim(
 def _laplacian_response(img: np.ndarray) -> np.ndarray:
     """3×3 Laplacian ('valid') of the luma (/256 coefficients, no offset) or of a gray image."""
     y = _gray(img) if _is_gray(img) else y_liif(img)
-    # the 4-neighbour kernel as shifted slices: 20× faster than a 3×3 window product
+    # the 4-neighbour kernel [[0, 1, 0], [1, -4, 1], [0, 1, 0]] as shifted slices (no window product)
     return y[:-2, 1:-1] + y[1:-1, :-2] - 4 * y[1:-1, 1:-1] + y[1:-1, 2:] + y[2:, 1:-1]
 
 

@@ -10,7 +10,7 @@ import threading
 
 from PySide6.QtCore import QThread
 
-#: nice steps below the GUI thread for the model worker's threads (Linux, macOS)
+#: nice steps below the GUI thread for the model worker's threads (Linux; elsewhere Qt's LowPriority)
 BACKGROUND_NICE = 5
 
 
