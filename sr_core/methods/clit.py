@@ -39,9 +39,10 @@ from sr_core.methods.spec import TINY_ENCODER, TRAIN_ENCODER, MethodSpec
 SCALE_BASE = 4.0
 #: stage outputs accumulate as ``acc_k = r_k + DECAY · acc_{k-1}`` (hard-coded upstream)
 DECAY = 0.75
-#: ``CLIT._attend`` takes the windows of this many centres at a time: their F is 13 MB in
-#: float32; groups of 256 (100 MB, allocated afresh for each group) ran 20 % slower on a CPU
-FOLD_CENTRES = 32
+#: ``CLIT._attend`` takes the windows of as many centres at a time as their F fits in: at the
+#: paper's size 32 centres in float32, 64 in bfloat16 (on a CPU 3–10 % faster than half or twice
+#: as many; 256 in float32, 100 MB allocated afresh for each group, ran 20 % slower)
+FOLD_BYTES = 32 * 392 * 256 * 4
 #: a crop's later stage maps are built once for the whole crop up to this many stage pixels
 #: (×12, a 256-px block: about 12,000; 3 maps of 256 channels, 9 MB a thousand pixels in float32)
 SHARED_STAGE_PIXELS = 40_000
@@ -159,9 +160,15 @@ class CLIT(SRMethod):
         in_dim = base_dim * self.window ** 2 + 2
         self.imnets = nn.ModuleList([MLP(in_dim, 3, self._config["hidden"], act="gelu")
                                      for _ in range(n_stages)])
+        #: per stage, the value columns of ``_value_columns`` and the weight state they come from
+        self._columns: dict[int, tuple[tuple[int, int, torch.dtype], Tensor]] = {}
 
     def config(self) -> dict[str, Any]:
         return dict(self._config)
+
+    def _apply(self, fn: Any, recurse: bool = True) -> CLIT:
+        self._columns.clear()  # .to(), .float(), …: the kept value columns would be stale
+        return super()._apply(fn, recurse)
 
     @classmethod
     def from_official(cls, args: dict, sd: dict[str, Tensor]) -> tuple[dict, dict]:
@@ -321,6 +328,23 @@ class CLIT(SRMethod):
         values = torch.stack([self._attend(k, crops[i], jy[i], jx[i], query[i], bias[i]) for i in range(b)])
         return self.imnets[k].after_first(hid + values).float()
 
+    def _value_columns(self, k: int, dtype: torch.dtype) -> Tensor:
+        """Stage ``k``'s first-layer value columns ``(heads · area, dim, hidden)`` in ``dtype``
+        (the values', so that autocast does not cast them again for every group's product).
+
+        Without gradients they are kept while the weight is unchanged (same storage, same
+        version): the permuted copy cost about a tenth of a ×4 render when made per chunk."""
+        weight = self.imnets[k].first.weight
+        area, dim = self.window ** 2, self.base_dim // self.heads
+        stamp = (weight.data_ptr(), weight._version, dtype)
+        if not torch.is_grad_enabled() and (kept := self._columns.get(k)) is not None and kept[0] == stamp:
+            return kept[1]
+        columns = weight[:, :area * self.base_dim].reshape(-1, area, self.heads, dim).permute(2, 1, 3, 0)
+        columns = columns.reshape(self.heads * area, dim, -1).to(dtype)
+        if not torch.is_grad_enabled():
+            self._columns[k] = (stamp, columns)
+        return columns
+
     def _attend(self, k: int, maps: FeatureCrop, jy: Tensor, jx: Tensor, query: Tensor, bias: Tensor) -> Tensor:
         """Stage ``k``'s attention over the 7×7 windows centred on stage pixels ``(jy, jx)`` and its
         first layer's value columns, ``(N, hidden)``, for the ``N`` queries ``query`` ``(N, C)``
@@ -333,21 +357,18 @@ class CLIT(SRMethod):
         pays 49 · heads × hidden. At ×s about s² queries share a centre, so the layer costs
         ~s² times less than applied per query. The centre's window of keys is read once too,
         and its queries' logits come from one matrix product. Centres are taken
-        ``FOLD_CENTRES`` at a time, their queries padded to the largest count per centre.
+        ``FOLD_BYTES`` of F at a time, their queries padded to the largest count per centre.
         """
-        first = self.imnets[k].first
         side, heads, area = self.window, self.heads, self.window ** 2
-        dim, hidden = self.base_dim // heads, first.out_features
-        # (heads · area, dim, hidden): the value columns of each head and window position
-        columns = first.weight[:, :area * self.base_dim].reshape(hidden, area, heads, dim).permute(2, 1, 3, 0)
-        # in the values' dtype once, not cast again by autocast for every group's product
-        columns = columns.reshape(heads * area, dim, hidden).to(maps.tensors["v"].dtype)
+        dim, hidden = self.base_dim // heads, self.imnets[k].first.out_features
+        columns = self._value_columns(k, maps.tensors["v"].dtype)
         offsets = torch.arange(-self.radius, self.radius + 1, device=jy.device)
         span = maps.geom.lr_w + 4  # nearest indices lie in [-1, lr_w]: keys are unique
         centres, inverse = torch.unique(jy * span + jx + 2, return_inverse=True)
         out = query.new_zeros(len(jy), hidden)
-        for g0 in range(0, len(centres), FOLD_CENTRES):
-            group = centres[g0:g0 + FOLD_CENTRES]
+        fold = max(1, FOLD_BYTES // (heads * area * hidden * columns.element_size()))  # centres
+        for g0 in range(0, len(centres), fold):
+            group = centres[g0:g0 + fold]
             g = len(group)
             cy = torch.div(group, span, rounding_mode="floor")
             cx = group - cy * span - 2

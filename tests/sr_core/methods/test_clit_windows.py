@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from sr_core.coords import centre_of, nearest_index
+from sr_core.coords import Queries, centre_of, nearest_index
 from sr_core.methods.base import FeatureCrop
 from sr_core.methods.clit import CLIT
 from sr_core.methods.sampling import bilinear
@@ -83,3 +83,44 @@ def test_shared_windows_render_what_each_query_computed_alone(paper_clit, monkey
     reference = render()
     assert np.abs(ours - reference).max() <= tolerance
     assert np.abs(reference - reference.mean()).max() > 0.05  # the residuals are not negligible
+
+
+
+def _small_clit() -> CLIT:
+    torch.manual_seed(1)
+    return CLIT(encoder_args={"n_resblocks": 2}, base_dim=32, heads=4, n_stages=1, hidden=[16]).eval()
+
+
+def test_kept_value_columns_follow_weights_changed_in_place():
+    model = _small_clit()
+    image = SourceImage(np.random.default_rng(4).random((9, 11, 3), dtype=np.float32))
+    out_h, out_w = output_size(9, 11, 4.0)
+
+    def render(clit: CLIT) -> np.ndarray:
+        return Renderer(clit, chunk=16).render(image, out_h, out_w, Rect(0, 0, out_h, out_w))
+
+    before = render(model)
+    assert model._columns  # kept for the next render
+    weight = model.imnets[0].first.weight
+    with torch.no_grad():
+        weight.mul_(-2.0)  # in place, as load_state_dict and optimizer steps change weights
+    changed = render(model)
+    unkept = _small_clit()  # a new module: nothing kept
+    unkept.load_state_dict(model.state_dict())
+    assert np.abs(changed - before).max() > 1e-3
+    assert np.array_equal(changed, render(unkept))
+    with torch.no_grad():
+        weight.mul_(-0.5)
+    assert np.array_equal(render(model), before)
+    model.to(torch.bfloat16).to(torch.float32)  # rounded weights, perhaps at the same addresses
+    unkept.load_state_dict(model.state_dict())
+    assert np.array_equal(render(model), render(unkept))
+
+
+def test_value_columns_carry_gradients_in_training():
+    model = _small_clit().train()
+    out = model(torch.rand(1, 3, 6, 7), Queries.grid(24, 28, (0, 24), (0, 28)))
+    out.abs().mean().backward()
+    grad = model.imnets[0].first.weight.grad
+    assert grad[:, :model.window ** 2 * model.base_dim].abs().max() > 0  # the folded columns are in the graph
+    assert not model._columns  # nothing kept while gradients are needed
