@@ -17,9 +17,11 @@ line, the evaluation harness and the benchmarks alike. It
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import torch
@@ -200,6 +202,25 @@ def is_out_of_memory(err: BaseException) -> bool:
 _renderer_ids = itertools.count()
 
 
+def features_key(method: SRMethod, encoder_tile: int) -> Hashable:
+    """What a renderer's encoder features are cached under (with the image and the tile).
+
+    Methods whose features are the same computation share them: one of ZoomSR's encoders
+    (``sr_core.encoders``) run by the base :meth:`SRMethod.encode`, with the same class,
+    weights (a digest of its state), dtype, device and tile size. The shipped methods trained
+    from the LIIF authors' frozen encoder are such, so a comparison encodes a view once for all
+    of them. Any other method (its own ``encode``, a user's network) gets a key of its own."""
+    encoder = method.encoder
+    if encoder is None or getattr(method.encode, "__func__", None) is not SRMethod.encode \
+            or not type(encoder).__module__.startswith("sr_core.encoders."):
+        return next(_renderer_ids)
+    digest = hashlib.sha256()
+    for name, tensor in encoder.state_dict().items():
+        digest.update(f"{name} {tensor.dtype} {tuple(tensor.shape)} {tensor.device};".encode())
+        digest.update(tensor.detach().reshape(-1).view(torch.uint8).cpu().numpy().tobytes())
+    return type(encoder).__qualname__, encoder_tile, digest.hexdigest()
+
+
 class Renderer:
     """Renders rectangles of one method's output on one device, caching encoder features in
     its own cache or in ``cache``, shared with other renderers (one budget for them all)."""
@@ -213,10 +234,13 @@ class Renderer:
         self.method = method.to(device=self.device, dtype=dtype).eval()
         self.downscaler = Bicubic().to(self.device)
         self.cache = cache if cache is not None else FeatureCache(cache_bytes)
-        #: this renderer's part of the cache keys: (image key, id, tile row, tile column)
-        self.cache_id = next(_renderer_ids)
         multiple = self.method.tile_multiple
         self.encoder_tile = -(-(encoder_tile or DEFAULT_ENCODER_TILE) // multiple) * multiple
+        #: this renderer's part of the cache keys (image key, this, tile row, tile column):
+        #: shared with renderers whose encoders compute the same features (:func:`features_key`)
+        self.cache_id = features_key(self.method, self.encoder_tile)
+        #: seconds spent encoding so far (features other renderers may reuse)
+        self.encoder_seconds = 0.0
         self.block = block
         self.chunk = chunk or default_chunk(self.device)
 
@@ -338,7 +362,9 @@ class Renderer:
                 _check(cancel)
                 y0, y1 = py * t, min(min(py + span, ty1) * t, image.height)
                 x0, x1 = px * t, min(min(px + span, tx1) * t, image.width)
+                start = time.perf_counter()
                 feat = self._encode(method, image, y0, y1, x0, x1)
+                self.encoder_seconds += time.perf_counter() - start
                 for ty in range(py, min(py + span, ty1)):
                     for tx in range(px, min(px + span, tx1)):
                         tile = feat[..., ty * t - y0:min((ty + 1) * t, y1) - y0,

@@ -95,7 +95,9 @@ class TileResult:
     pixels: np.ndarray | None
     #: the part of the tile rendered (``rgb`` holds just that); None: all of it
     part: Rect | None = None
-    #: seconds the render took (the method's measured cost, ``app.model.priority``)
+    #: seconds the render took, less any encoding (features are shared between methods with the
+    #: same encoder: the first to encode would look the dearest): the method's measured cost,
+    #: ``app.model.priority``
     seconds: float = 0.0
 
 

@@ -116,6 +116,45 @@ def test_renderers_sharing_a_feature_cache_stay_within_one_budget(image):
     assert 0 < shared.nbytes <= shared.max_bytes
 
 
+def _counting_encoder(model) -> list:
+    """Count the calls of ``model``'s encoder network (its ``encode`` stays the base one)."""
+    calls: list = []
+    model.encoder.register_forward_hook(lambda module, args, out: calls.append(args[0].shape))
+    return calls
+
+
+def test_methods_with_the_same_encoder_share_its_features(image):
+    """LIIF and UltraSR trained from one frozen encoder: the second panel encodes nothing."""
+    liif, ultrasr = tiny_model("liif"), tiny_model("ultrasr", seed=1)
+    ultrasr.encoder.load_state_dict(liif.encoder.state_dict())
+    other = tiny_model("ultrasr", seed=1)
+    other.encoder.load_state_dict(liif.encoder.state_dict())
+    with torch.no_grad():
+        other.encoder.head[0].weight[0, 0, 0, 0] += 1e-3  # one weight apart: its own features
+    shared = FeatureCache(max_bytes=2**20)
+    rect = Rect(0, 0, 30, 30)
+    alone = Renderer(copy.deepcopy(ultrasr), encoder_tile=8).render(image, 60, 69, rect)
+    Renderer(liif, encoder_tile=8, cache=shared).render(image, 60, 69, rect)
+    calls, other_calls = _counting_encoder(ultrasr), _counting_encoder(other)
+    assert np.array_equal(Renderer(ultrasr, encoder_tile=8, cache=shared).render(image, 60, 69, rect), alone)
+    assert calls == []
+    Renderer(other, encoder_tile=8, cache=shared).render(image, 60, 69, rect)
+    assert other_calls
+    size_apart = _counting_encoder(liif)
+    Renderer(liif, encoder_tile=16, cache=shared).render(image, 60, 69, rect)  # other tiles
+    assert size_apart
+
+
+def test_a_method_with_its_own_encode_keeps_its_features_apart(image):
+    first, second = tiny_model("liif"), tiny_model("liif")
+    second.encode = lambda lr: first.encoder(lr) * 2  # not the base encode: not shared
+    shared = FeatureCache(max_bytes=2**20)
+    rect = Rect(0, 0, 30, 30)
+    Renderer(first, encoder_tile=8, cache=shared).render(image, 60, 69, rect)
+    twice = Renderer(second, encoder_tile=8, cache=shared).render(image, 60, 69, rect)
+    assert np.abs(twice - Renderer(first, encoder_tile=8, cache=shared).render(image, 60, 69, rect)).max() > 1e-3
+
+
 def test_out_of_memory_halves_the_chunk_then_reports(image):
     model = tiny_model("liif")
     query = model.query

@@ -4,6 +4,7 @@ exports as plain data and numpy."""
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from app.render.job_runner import JobRunner, Replies
 from sr_core import metrics
 from sr_core.imaging import load_image, to_uint8
 from sr_core.render import Rect, Renderer, SourceImage
+from tests.tiny_models import tiny_model
 
 GRID = (96, 128)
 
@@ -71,6 +73,21 @@ def test_a_part_of_a_tile_renders_just_that_part():
     run.run(TileJob(key, image, part=part), never, list)
     (result,), = record.of("tile_ready")
     assert result.part == part and result.rgb.shape == (16, 36, 3)
+
+
+def test_a_tiles_cost_leaves_out_the_encoder_whose_features_other_methods_may_share():
+    def slow_encoder():
+        model = tiny_model("liif")
+        model.encoder.register_forward_hook(lambda *args: time.sleep(0.3))
+        return model
+
+    run, record = runner({"slow": slow_encoder})
+    image = source()
+    start = time.perf_counter()
+    run.run(TileJob(TileKey("slow", image.key, *GRID, 64, 0, 0), image), never, list)
+    wall = time.perf_counter() - start
+    (result,), = record.of("tile_ready")
+    assert wall >= 0.3 and 0 < result.seconds < wall - 0.25
 
 
 def test_a_cancelled_tile_reports_nothing():
