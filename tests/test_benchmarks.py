@@ -8,7 +8,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from benchmarks import curves, encoder, interactive, large_photo, plot, soak, throughput, user_models, viewport
+from benchmarks import (
+    comparison,
+    curves,
+    encoder,
+    interactive,
+    large_photo,
+    plot,
+    soak,
+    throughput,
+    user_models,
+    viewport,
+)
 from sr_core.paths import resources_dir
 
 
@@ -70,6 +81,17 @@ def test_interactive_replays_the_session(tmp_path, capsys, qapp):
     assert [s["name"] for s in steps] == ["zoom 9 notches", "pan 2 tiles", "zoom 6 notches"]
     assert all(s["final"] is not None and s["latencies"] for s in steps)
     assert capsys.readouterr().out.count("|") > 10
+
+
+def test_comparison_times_each_panel_beside_the_others_and_alone(tmp_path, capsys, qapp):
+    comparison.main(["--image", str(resources_dir() / "demo" / "kodim08.webp"), "--methods", "nearest",
+                     "--size", "700x400", "--zoom", "4", "--json", str(tmp_path / "c.json")])
+    result = json.loads((tmp_path / "c.json").read_text())
+    assert result["alone"]["nearest"]["viewport"] == result["together"]["viewport"]  # panels of one size
+    for run in (result["together"], *result["alone"].values()):
+        assert [s["name"] for s in run["steps"]] == ["zoom ×4 at the eye", "pan one panel"]
+        assert all(s["final"].get("nearest") for s in run["steps"])
+    assert "final s, alone" in capsys.readouterr().out
 
 
 def test_learning_curves_plot_the_validated_rows(tmp_path):
