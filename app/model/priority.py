@@ -9,26 +9,38 @@ get a peek at the eye: the peeks of every panel, slow methods' included, came be
 and delayed the cheapest panel by the sum of them.
 A method's cost is measured, not declared: :class:`MethodCosts` keeps the seconds per output
 pixel of the tiles the model worker renders; a method not measured yet ranks first, so that
-its first tile measures it at once.
+its first tile measures it at once. The costs measured in earlier sessions on the same device
+(``Settings.method_costs``) are where a session starts, so that its first view is ranked too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 
 from app.model.layers import Kind
 from app.model.render_plan import PlannedLayer
 
 #: each new measurement weighs this much against the methods' earlier ones (pixel-weighted)
 DECAY = 0.5
+#: a cost remembered from an earlier session weighs as much as this many pixels measured now
+#: (a peek's worth: the session's first whole tile outweighs it)
+REMEMBERED_PIXELS = 128 * 128
 
 
 class MethodCosts:
     """Seconds per output pixel of each method, from the tiles rendered so far (a
-    pixel-weighted moving average: a small first look weighs little against a whole tile)."""
+    pixel-weighted moving average: a small first look weighs little against a whole tile),
+    starting from ``remembered`` ones (method: seconds per pixel; invalid values are ignored)."""
 
-    def __init__(self) -> None:
-        self._sums: dict[str, tuple[float, float]] = {}
+    def __init__(self, remembered: Mapping[str, float] | None = None) -> None:
+        self._sums: dict[str, tuple[float, float]] = {
+            method: (cost * REMEMBERED_PIXELS, REMEMBERED_PIXELS) for method, cost in (remembered or {}).items()
+            if isinstance(cost, float) and math.isfinite(cost) and cost > 0}
+
+    def known(self) -> dict[str, float]:
+        """Every method's current cost (seconds per output pixel), to remember."""
+        return {method: sums[0] / sums[1] for method, sums in self._sums.items()}
 
     def per_pixel(self, method: str) -> float | None:
         """Seconds per output pixel (None until ``method`` renders a tile)."""

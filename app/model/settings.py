@@ -7,6 +7,7 @@ The folder is ``platformdirs.user_config_dir("ZoomSR")``, or ``$ZOOMSR_CONFIG_DI
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -21,6 +22,8 @@ TILE_SIZES = (128, 256, 512)
 DEFAULT_PANELS = ["bicubic", "liif"]
 #: saved window coordinates beyond ±this are taken for damage
 MAX_COORDINATE = 1 << 16
+#: methods' remembered costs kept at most (one per method, device and precision)
+MAX_COSTS = 256
 
 
 def config_dir() -> Path:
@@ -58,6 +61,9 @@ class Settings:
     heatmap: bool = False
     #: a newly opened image keeps the zoom and the relative centre of the previous one
     keep_view: bool = True
+    #: seconds per output pixel each method took here, by "method device precision": the next
+    #: session ranks its panels with them from its first view (``app.model.priority``)
+    method_costs: dict[str, float] = field(default_factory=dict)
 
     def add_recent(self, path: str) -> None:
         """Put ``path`` first in the recent files (absolute, without duplicates)."""
@@ -96,6 +102,9 @@ class Settings:
                 ok = all(isinstance(v, item) and not isinstance(v, bool) for v in value)
             values[f.name] = value if ok else default
         settings = Settings(**values)
+        settings.method_costs = {k: float(v) for k, v in list(settings.method_costs.items())[:MAX_COSTS]
+                                 if isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+                                 and math.isfinite(v) and v > 0}
         if settings.tile_size not in TILE_SIZES:
             settings.tile_size = defaults.tile_size
         if settings.precision not in PRECISIONS:

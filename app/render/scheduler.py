@@ -97,9 +97,8 @@ class TileScheduler(QObject):
         self._plan: RenderPlan | None = None
         self.methods = MethodStates(provider, lambda line: self.message.emit("error", line))
         self.refinement = Refinement()
-        #: the panel under the mouse (refined first) and the methods' measured costs (the rest)
+        #: the panel under the mouse (refined first); the methods' measured costs rank the rest
         self.focus: int | None = None
-        self.costs = MethodCosts()
         self.truth = TruthMetrics(self.background, self._notify, self.methods.report)
         self._model_jobs: list[Job] = []
         self._model_zoom: float | None = None
@@ -110,10 +109,26 @@ class TileScheduler(QObject):
         # one thread: bicubic tiles take milliseconds, and the model's threads keep the cores
         self.preview = self._worker("cpu", "float32", settings.cache_bytes // 4, "preview", PREVIEW_CHUNK, threads=1)
         self.device = checked_device(settings.device)
-        # below the GUI thread: a wheel notch is painted at once while the model fills the cores
-        self.model = self._worker(self.device, settings.precision, _model_features(settings), "model",
-                                  background=True)
+        self.model = self._model_worker(settings)
+        self.costs = MethodCosts(self._remembered(settings))
         view.changed.connect(self.schedule)
+
+    def _model_worker(self, settings: Settings) -> RenderWorker:
+        # below the GUI thread: a wheel notch is painted at once while the model fills the cores
+        return self._worker(self.device, settings.precision, _model_features(settings), "model", background=True)
+
+    def _cost_key(self, method: str) -> str:
+        return f"{method} {self.device} {self.model.precision}"
+
+    def _remembered(self, settings: Settings) -> dict[str, float]:
+        """The costs that earlier sessions measured on this device and precision."""
+        suffix = self._cost_key("")
+        return {key.removesuffix(suffix): cost for key, cost in settings.method_costs.items()
+                if key.endswith(suffix) and len(key) > len(suffix)}
+
+    def remember_costs(self, settings: Settings) -> None:
+        """Put the methods' measured costs into ``settings``, for the next session."""
+        settings.method_costs.update({self._cost_key(m): cost for m, cost in self.costs.known().items()})
 
     def _worker(self, device: str, precision: str, cache_bytes: int, name: str,
                 chunk: int | None = None, threads: int | None = None, background: bool = False) -> RenderWorker:
@@ -180,9 +195,11 @@ class TileScheduler(QObject):
         self._fit_tile_budget()
         if (device, settings.precision, _model_features(settings)) != \
                 (self.device, self.model.precision, self.model.cache_bytes):
+            self.remember_costs(settings)
             self.model.stop()
             self.device = device
-            self.model = self._worker(device, settings.precision, _model_features(settings), "model")
+            self.model = self._model_worker(settings)
+            self.costs = MethodCosts(self._remembered(settings))
             self.methods.forget_method_errors()
         if settings.tile_size != self.tile_size:
             self.tile_size = settings.tile_size

@@ -372,6 +372,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         if not self.persist:
             return
+        self.scheduler.remember_costs(self.settings)
         try:
             self.settings.save()
         except OSError as err:

@@ -38,9 +38,26 @@ def test_settings_dialog_changes_persist_and_restart_the_model_worker(qtbot, mak
     dialog.tile.setCurrentIndex(dialog.tile.findData(128))
     window.apply_settings(dialog.result_settings())
     assert window.scheduler.model is not old and not old.alive
+    assert window.scheduler.model.background  # the new worker stays below the GUI thread too
     assert window.scheduler.tile_size == 128
     saved = Settings.load()
     assert (saved.memory_mb, saved.tile_size) == (2048, 128)
     settle(qtbot, window)
     keys = window.scheduler.cache.keys()
     assert keys and all(k.size == 128 for k in keys)
+
+
+def test_measured_method_costs_rank_the_next_sessions_first_view(qtbot, image_file, fake):
+    window = MainWindow(FakeProvider({"fake": lambda: fake}), Settings(panels=["bicubic", "fake"]))
+    window.show()
+    window.open_path(str(image_file))
+    qtbot.waitUntil(lambda: window.doc is not None, timeout=30_000)
+    window.view.zoom_to(12.0)
+    settle(qtbot, window)
+    measured = window.scheduler.costs.per_pixel("fake")
+    window.close()
+    saved = Settings.load().method_costs
+    assert measured and saved == {f"fake {window.scheduler.device} float32": measured}
+    again = MainWindow(FakeProvider({"fake": lambda: fake}), Settings.load())
+    assert again.scheduler.costs.per_pixel("fake") == measured
+    again.close()

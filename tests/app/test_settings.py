@@ -28,6 +28,17 @@ def test_missing_or_damaged_files_give_defaults(config_dir):
         (256, 1024, False, Settings().panels, "float32")
 
 
+def test_remembered_method_costs_reload_and_damaged_ones_are_dropped(config_dir):
+    Settings(method_costs={"liif cpu float32": 2.5e-6}).save()
+    assert Settings.load().method_costs == {"liif cpu float32": 2.5e-6}
+    settings_path().write_text(json.dumps({"method_costs": {"a cpu float32": "fast", "b cpu float32": -1,
+                                                            "c cpu float32": True, "d cpu float32": 1e999,
+                                                            "e cpu float32": 3}}), encoding="utf-8")
+    assert Settings.load().method_costs == {"e cpu float32": 3.0}
+    settings_path().write_text(json.dumps({"method_costs": [1, 2]}), encoding="utf-8")
+    assert Settings.load().method_costs == {}
+
+
 def test_recent_files_are_unique_and_bounded(tmp_path):
     s = Settings()
     for i in range(MAX_RECENT + 3):

@@ -86,6 +86,19 @@ def test_costs_are_measured_per_pixel_and_a_new_ranking_is_reported():
     assert costs.per_pixel("a") == 3e-6
 
 
+def test_costs_remembered_from_an_earlier_session_rank_the_first_view():
+    plan = six_panel_plan()
+    remembered = MethodCosts({**COSTS, "broken": float("nan"), "negative": -1.0})
+    assert set(remembered.known()) == set(COSTS)  # invalid remembered costs are ignored
+    finished, ran = finish_times(plan, None, remembered)
+    assert ran == ["cheap", "middle", "slow"]  # no peek of every method first: ranked at once
+    assert finished["cheap"] <= 1.0001 * alone(plan, "cheap")
+    # a whole tile measured now outweighs a remembered cost
+    costs = MethodCosts({"a": 1e-6, "b": 2e-6})
+    assert costs.observe("a", 256 * 256, 256 * 256 * 4e-6)
+    assert costs.ranking() == ["b", "a"] and costs.per_pixel("a") > 3e-6
+
+
 def test_the_panel_under_the_mouse_first_then_the_cheapest_method_up():
     plan = six_panel_plan()
     measured = {"slow": 10e-6, "middle": 3e-6}  # "cheap" not measured yet: it ranks first
