@@ -10,13 +10,19 @@ from app.model.settings import Settings
 from app.ui.main_window import MainWindow
 
 
-def test_workers_stop_cleanly_on_close(qtbot, qtlog, image_file, fake):
+def _final_at_x12(qtbot, image_file, fake) -> MainWindow:
+    """A saving window with the image at ×12, every tile final."""
     window = MainWindow(FakeProvider({"fake": lambda: fake}), Settings(panels=["bicubic", "fake"]))
     window.show()
     window.open_path(str(image_file))
     qtbot.waitUntil(lambda: window.doc is not None, timeout=30_000)
     window.view.zoom_to(12.0)
     settle(qtbot, window)
+    return window
+
+
+def test_workers_stop_cleanly_on_close(qtbot, qtlog, image_file, fake):
+    window = _final_at_x12(qtbot, image_file, fake)
     window.view.zoom_to(20.0)  # leave work in flight
     workers = [window.scheduler.preview, window.scheduler.model]
     assert all(w.alive for w in workers)
@@ -48,12 +54,7 @@ def test_settings_dialog_changes_persist_and_restart_the_model_worker(qtbot, mak
 
 
 def test_measured_method_costs_rank_the_next_sessions_first_view(qtbot, image_file, fake):
-    window = MainWindow(FakeProvider({"fake": lambda: fake}), Settings(panels=["bicubic", "fake"]))
-    window.show()
-    window.open_path(str(image_file))
-    qtbot.waitUntil(lambda: window.doc is not None, timeout=30_000)
-    window.view.zoom_to(12.0)
-    settle(qtbot, window)
+    window = _final_at_x12(qtbot, image_file, fake)
     measured = window.scheduler.costs.per_pixel("fake")
     window.close()
     saved = Settings.load().method_costs
