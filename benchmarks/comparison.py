@@ -6,10 +6,11 @@
 The window shows bicubic and the methods (six panels by default, a 3 × 2 grid), opens the image
 (kodim23 by default), zooms to ``--zoom`` at a parrot's eye, then pans by one panel's width (new
 pixels, every method's cost measured by then). Per step it prints the seconds until each panel is
-final; then the same two steps with each method alone in a window whose one panel has the size of
-a panel of the grid, and the ratio of the two. Issue #30's target was every panel final within
-1.3× of its time alone; on a CPU the panels share, what the order guarantees is that no panel
-waits for a slower method (``app.model.priority``).
+final; the same two steps in a fresh window that starts from the costs the first one measured
+(as the next session does, ``Settings.method_costs``); with each method alone in a window whose
+one panel has the size of a panel of the grid; and the ratio of the first to the last. Issue
+#30's target was every panel final within 1.3× of its time alone; on a CPU the panels share, what
+the order guarantees is that no panel waits for a slower method (``app.model.priority``).
 """
 
 from __future__ import annotations
@@ -46,34 +47,41 @@ def main(argv: list[str] | None = None) -> None:
     app = QApplication.instance() or QApplication([sys.argv[0]])
     methods = args.methods.split(",")
     width, height = (int(v) for v in args.size.split("x"))
-    together = session(app, args, ["bicubic", *methods], (width, height))
-    viewport = together["viewport"]
-    alone = {m: session(app, args, [m], tuple(viewport), viewport=tuple(viewport)) for m in methods}
+    panels = ["bicubic", *methods]
+    costs: dict[str, float] = {}  # what the first window measured, as the settings keep it
+    together = session(app, args, panels, (width, height), costs=costs)
+    viewport = tuple(together["viewport"])
+    alone = {m: session(app, args, [m], viewport, viewport=viewport) for m in methods}
+    # the next session: a fresh window that starts from the costs the first one measured
+    again = session(app, args, panels, (width, height), costs=dict(costs))
     print_machine(machine(torch.device("cpu")))
     print(f"{args.image}: ×{args.zoom:g}, panels of {viewport[0]}×{viewport[1]} px")
     rows = []
     for i, step in enumerate(together["steps"]):
         for m in methods:
             beside, own = step["final"].get(m), alone[m]["steps"][i]["final"].get(m)
-            rows.append([step["name"], m, _num(beside), _num(own),
+            rows.append([step["name"], m, _num(beside), _num(again["steps"][i]["final"].get(m)), _num(own),
                          f"{beside / own:.2f}" if beside and own else "—"])
-    print_table(["step", "method", "final s, all panels", "final s, alone", "ratio"], rows)
+    print_table(["step", "method", "final s, all panels", "next session", "final s, alone", "ratio"], rows)
     if args.json:
         write_json(args.json, {"machine": machine(torch.device("cpu")), "image": str(args.image),
-                               "zoom": args.zoom, "together": together, "alone": alone})
+                               "zoom": args.zoom, "together": together, "next_session": again,
+                               "alone": alone})
 
 
 def session(app, args: argparse.Namespace, panels: list[str], size: tuple[int, int],
-            viewport: tuple[int, int] | None = None) -> dict:
+            viewport: tuple[int, int] | None = None, costs: dict[str, float] | None = None) -> dict:
     """Open a window of ``size`` (or one whose panels measure ``viewport``) with ``panels``, zoom,
-    pan; the seconds until each panel is final, per step."""
+    pan; the seconds until each panel is final, per step. ``costs``: the methods' remembered
+    costs (``Settings.method_costs``) the window starts from, updated with what it measured."""
     from app.headless import wait_until_final
     from app.launch import demo_image
     from app.model.method_provider import RegistryProvider
     from app.model.settings import Settings
     from app.ui.main_window import MainWindow
 
-    window = MainWindow(RegistryProvider(), Settings(panels=panels), persist=False)
+    settings = Settings(panels=panels, method_costs=dict(costs or {}))
+    window = MainWindow(RegistryProvider(), settings, persist=False)
     window.resize(*size)
     window.show()
     window.open_path(str(args.image or demo_image()), remember=False)
@@ -96,6 +104,9 @@ def session(app, args: argparse.Namespace, panels: list[str], size: tuple[int, i
     steps = [_settle(app, window, f"zoom ×{args.zoom:g} at the eye", zoom, args.timeout),
              _settle(app, window, "pan one panel", pan, args.timeout)]
     shown = list(canvas.layers()[0].viewport)
+    if costs is not None:
+        window.scheduler.remember_costs(settings)
+        costs.update(settings.method_costs)
     window.close()
     app.processEvents()
     return {"panels": panels, "viewport": shown, "steps": steps}

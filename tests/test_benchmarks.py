@@ -88,7 +88,7 @@ def test_comparison_times_each_panel_beside_the_others_and_alone(tmp_path, capsy
                      "--size", "700x400", "--zoom", "4", "--json", str(tmp_path / "c.json")])
     result = json.loads((tmp_path / "c.json").read_text())
     assert result["alone"]["nearest"]["viewport"] == result["together"]["viewport"]  # panels of one size
-    for run in (result["together"], *result["alone"].values()):
+    for run in (result["together"], result["next_session"], *result["alone"].values()):
         assert [s["name"] for s in run["steps"]] == ["zoom ×4 at the eye", "pan one panel"]
         assert all(s["final"].get("nearest") for s in run["steps"])
     assert "final s, alone" in capsys.readouterr().out
