@@ -16,13 +16,10 @@ the order guarantees is that no panel waits for a slower method (``app.model.pri
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
 from benchmarks.common import machine, print_machine, print_table, write_json
-from benchmarks.interactive import KODIM23
+from benchmarks.interactive import add_viewer_arguments, offscreen_app, open_window
 
 #: the zoom happens about this point of the image, as fractions of its width and height
 EYE = (0.62, 0.36)
@@ -31,20 +28,14 @@ POLL = 0.01
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--image", type=Path, default=KODIM23 if KODIM23.exists() else None,
-                        help="default: Kodak's kodim23 from ../shared/data, else the demo image")
+    add_viewer_arguments(parser)
     parser.add_argument("--methods", default="liif,ultrasr,ipe,diif,clit")
     parser.add_argument("--zoom", type=float, default=12.0)
-    parser.add_argument("--size", default="1400x900", help="the comparison window")
-    parser.add_argument("--timeout", type=float, default=300, help="seconds a step may take")
-    parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    app = offscreen_app()
 
     import torch
-    from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
     methods = args.methods.split(",")
     width, height = (int(v) for v in args.size.split("x"))
     panels = ["bicubic", *methods]
@@ -75,18 +66,10 @@ def session(app, args: argparse.Namespace, panels: list[str], size: tuple[int, i
     pan; the seconds until each panel is final, per step. ``costs``: the methods' remembered
     costs (``Settings.method_costs``) the window starts from, updated with what it measured."""
     from app.headless import wait_until_final
-    from app.launch import demo_image
-    from app.model.method_provider import RegistryProvider
     from app.model.settings import Settings
-    from app.ui.main_window import MainWindow
 
     settings = Settings(panels=panels, method_costs=dict(costs or {}))
-    window = MainWindow(RegistryProvider(), settings, persist=False)
-    window.resize(*size)
-    window.show()
-    window.open_path(str(args.image or demo_image()), remember=False)
-    if not wait_until_final(window, 120) or window.doc is None:
-        raise SystemExit("the image did not open")
+    window = open_window(settings, size, args.image)
     canvas = window.panels[0].canvas
     if viewport is not None:  # grow the window by what its panel lacks
         have = canvas.layers()[0].viewport

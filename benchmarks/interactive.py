@@ -58,38 +58,56 @@ class Step:
     raw: dict[str, float] = field(default_factory=dict)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def add_viewer_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--image``, ``--size``, ``--timeout`` and ``--json`` of the benchmarks that drive the window."""
     parser.add_argument("--image", type=Path, default=KODIM23 if KODIM23.exists() else None,
                         help="default: Kodak's kodim23 from ../shared/data, else the demo image")
-    parser.add_argument("--panels", default="bicubic,liif")
-    parser.add_argument("--size", default="1400x900")
-    parser.add_argument("--at", default="0.62,0.36",
-                        help="where the wheel zooms, as fractions of the SR panel (default: a parrot's eye)")
+    parser.add_argument("--size", default="1400x900", help="the window, WIDTHxHEIGHT")
     parser.add_argument("--timeout", type=float, default=300, help="seconds a step may take")
     parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args(argv)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-    import torch
+
+def offscreen_app():
+    """The QApplication (offscreen unless ``QT_QPA_PLATFORM`` says otherwise)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication([sys.argv[0]])
+    return QApplication.instance() or QApplication([sys.argv[0]])
+
+
+def open_window(settings, size: tuple[int, int], image: Path | None):
+    """A shown, non-saving window of ``size`` with ``settings``, ``image`` (else the demo) open."""
     from app.headless import wait_until_final
     from app.launch import demo_image
     from app.model.method_provider import RegistryProvider
-    from app.model.settings import Settings
     from app.ui.main_window import MainWindow
+
+    window = MainWindow(RegistryProvider(), settings, persist=False)
+    window.resize(*size)
+    window.show()
+    window.open_path(str(image or demo_image()), remember=False)
+    if not wait_until_final(window, 120) or window.doc is None:
+        raise SystemExit("the image did not open")
+    return window
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_viewer_arguments(parser)
+    parser.add_argument("--panels", default="bicubic,liif")
+    parser.add_argument("--at", default="0.62,0.36",
+                        help="where the wheel zooms, as fractions of the SR panel (default: a parrot's eye)")
+    args = parser.parse_args(argv)
+    app = offscreen_app()
+
+    import torch
+
+    from app.model.settings import Settings
 
     panels = args.panels.split(",")
     method = panels[1]
     width, height = (int(v) for v in args.size.split("x"))
-    window = MainWindow(RegistryProvider(), Settings(panels=panels), persist=False)
-    window.resize(width, height)
-    window.show()
-    window.open_path(str(args.image or demo_image()), remember=False)
-    if not wait_until_final(window, 120) or window.doc is None:
-        raise SystemExit("the image did not open")
+    window = open_window(Settings(panels=panels), (width, height), args.image)
     session = Session(app, window, method, args.timeout)
     at = tuple(float(v) for v in args.at.split(","))
     steps = [session.wheel("zoom 9 notches", 9, at), session.drag("pan 2 tiles", -512),
