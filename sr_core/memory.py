@@ -1,5 +1,6 @@
-"""How much memory the machine can still give, for refusing work that would exhaust it, and
-keeping native libraries' own caches and free lists from holding memory the session no longer uses."""
+"""How much memory the machine can still give, for refusing work that would exhaust it;
+keeping native libraries' own caches and free lists from holding memory the session no longer
+uses; and letting the C allocator reuse what a render freed while the renders go on."""
 
 from __future__ import annotations
 
@@ -38,6 +39,43 @@ def bound_native_caches() -> None:
     """Bound oneDNN's primitive cache (unless the environment sets it already). It is read when
     the process' first convolution runs: call this before."""
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", str(CONV_PRIMITIVES))
+
+
+#: glibc's ``mallopt`` parameters (malloc.h)
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+#: Blocks up to this size come from the heap, not from fresh mappings: glibc's largest allowed
+#: value on 64-bit systems. Its default starts at 128 KB and follows the largest block freed.
+MMAP_THRESHOLD = 32 << 20
+#: Freed memory at the heap's top is kept up to this much (glibc's default: twice the
+#: threshold above, so freeing two or three of a chunk's 13 MB products gave them back).
+TRIM_THRESHOLD = 256 << 20
+#: environment variables with which a user sets glibc's allocator; their choice is kept
+ALLOCATOR_VARIABLES = ("GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+
+
+def keep_freed_blocks() -> bool:
+    """Let glibc reuse the blocks a render frees instead of returning them to the system.
+
+    A chunk's multi-megabyte temporaries (activations, CLIT's window products) otherwise came
+    from fresh pages that the kernel faults in and zeroes on first touch: 54 K page faults in a
+    192² LIIF render, 200 K in LTE's, 20–55 % of a bfloat16 tile's CPU time
+    (``docs/BENCHMARKS.md``). The render worker gives the kept memory back when its queue is
+    done (:func:`release_freed_memory`). True when applied; False elsewhere than glibc or where
+    the environment sets the allocator already."""
+    libc = glibc()
+    if libc is None or any(name in os.environ for name in ALLOCATOR_VARIABLES):
+        return False
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) & bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
+
+
+def glibc() -> ctypes.CDLL | None:
+    """The process' C library when it is glibc (musl's ``mallopt`` accepts and ignores
+    everything), else None."""
+    try:
+        libc = ctypes.CDLL(None)
+    except (OSError, TypeError):
+        return None
+    return libc if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt") else None
 
 
 def release_freed_memory() -> None:

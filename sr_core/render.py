@@ -30,7 +30,7 @@ from torch import Tensor
 from sr_core import pixel_file
 from sr_core.coords import Queries
 from sr_core.geometry import Rect, Size
-from sr_core.memory import bound_native_caches
+from sr_core.memory import bound_native_caches, keep_freed_blocks
 from sr_core.methods.base import CropGeometry, FeatureCrop, SRMethod, denormalize, normalize
 from sr_core.methods.bicubic import Bicubic
 
@@ -230,6 +230,7 @@ class Renderer:
                  cache: FeatureCache | None = None, encoder_tile: int | None = None,
                  block: int = DEFAULT_BLOCK, chunk: int | None = None) -> None:
         bound_native_caches()  # before the first convolution
+        keep_freed_blocks()
         self.device = torch.device(device)
         self.method = method.to(device=self.device, dtype=dtype).eval()
         self.downscaler = Bicubic().to(self.device)
