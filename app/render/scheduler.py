@@ -110,7 +110,7 @@ class TileScheduler(QObject):
         self.preview = self._worker("cpu", "float32", settings.cache_bytes // 4, "preview", PREVIEW_CHUNK, threads=1)
         self.device = checked_device(settings.device)
         self.model = self._model_worker(settings)
-        self.costs = MethodCosts(self._remembered(settings))
+        self.costs = MethodCosts(self._remembered(settings), self._typical())
         view.changed.connect(self.schedule)
 
     def _model_worker(self, settings: Settings) -> RenderWorker:
@@ -125,6 +125,21 @@ class TileScheduler(QObject):
         suffix = self._cost_key("")
         return {key.removesuffix(suffix): cost for key, cost in settings.method_costs.items()
                 if key.endswith(suffix) and len(key) > len(suffix)}
+
+    def _typical(self) -> dict[str, float]:
+        """The methods' typical relative CPU costs (``MethodSpec.cpu_cost``), on a CPU only: a GPU
+        orders them differently."""
+        if self.device != "cpu":
+            return {}
+        typical = {}
+        for name in self.provider.names():
+            try:
+                cost = self.provider.info(name).cpu_cost
+            except ValueError:  # a user's model file that no longer reads: it says so when loaded
+                continue
+            if cost is not None:
+                typical[name] = cost
+        return typical
 
     def remember_costs(self, settings: Settings) -> None:
         """Put the methods' measured costs into ``settings``, for the next session."""
@@ -199,7 +214,7 @@ class TileScheduler(QObject):
             self.model.stop()
             self.device = device
             self.model = self._model_worker(settings)
-            self.costs = MethodCosts(self._remembered(settings))
+            self.costs = MethodCosts(self._remembered(settings), self._typical())
             self.methods.forget_method_errors()
         if settings.tile_size != self.tile_size:
             self.tile_size = settings.tile_size

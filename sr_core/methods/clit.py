@@ -587,6 +587,7 @@ SPEC = MethodSpec(
     ("Chen, Xu, Hong, Tsai, Kuo, Lee — Cascaded Local Implicit Transformer for "
      "Arbitrary-Scale Super-Resolution, CVPR 2023"),
     official_name="clit",
+    cpu_cost=4.0,
     recipe="zoomsr/clit-edsr",
     cpu_note=("The slowest method on a CPU: a 1400×900 view takes 35 s at ×4 and 52 s at ×12 "
               "on a 2-core CPU (LIIF: 10–11 s). A GPU makes it interactive."),

@@ -309,6 +309,7 @@ SPEC = MethodSpec(
     "diif", "DIIF", DIIF,
     ("He, Jin — Dynamic Implicit Image Function for Efficient Arbitrary-Scale Image "
      "Representation, arXiv 2306.12321 / ICME 2024"),
+    cpu_cost=0.4,
     recipe="zoomsr/diif-edsr",
     recipe_limits=("Measured: 0.3–0.9 dB under the authors' LIIF; seamless up to ×12, but at about ×30 a "
                    "faint grid of blocks the size of the input's pixels remains (docs/RESULTS.md)"),

@@ -223,6 +223,7 @@ SPEC = MethodSpec(
     "ipe", "IPE-LIIF", IPELIIF,
     ("Liu, Guo, Zhang — Enhancing Multi-Scale Implicit Learning in Image "
      "Super-Resolution with Integrated Positional Encoding, arXiv 2112.05756"),
+    cpu_cost=1.3,
     recipe="zoomsr/ipe-edsr",
     tiny={**TINY_ENCODER, "hidden_dim": 16},
     tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "n_hidden": 2, "n_freqs": 6},

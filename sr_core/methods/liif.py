@@ -131,6 +131,7 @@ SPEC = MethodSpec(
     ("Chen, Liu, Wang — Learning Continuous Image Representation with Local Implicit "
      "Image Function, CVPR 2021"),
     official_name="liif",
+    cpu_cost=1.0,
     recipe="zoomsr/liif-edsr",
     tiny={**TINY_ENCODER, "hidden": [16, 16]},
     tiny_train={**TRAIN_ENCODER, "hidden": [32, 32]},

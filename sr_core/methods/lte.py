@@ -151,6 +151,7 @@ SPEC = MethodSpec(
     "lte", "LTE", LTE,
     "Lee, Jin — Local Texture Estimator for Implicit Representation Function, CVPR 2022",
     official_name="lte",
+    cpu_cost=1.5,
     recipe="zoomsr/lte-edsr",
     tiny={**TINY_ENCODER, "hidden_dim": 16, "hidden": [16, 16]},
     tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "hidden": [32]},

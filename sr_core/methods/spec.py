@@ -45,6 +45,11 @@ class MethodSpec:
     perceptual: bool = False
     #: what a CPU user should know before choosing it (shown with the method in the viewer)
     cpu_note: str | None = None
+    #: the decoder's CPU seconds per output pixel relative to LIIF's, paper size, features
+    #: cached (measured at ×4 and ×12 in bfloat16 and float32, rounded; record
+    #: ``benchmarks/results/issue30-allocator-s38.json``): the viewer's first guess at the order
+    #: of the panels until it has measured the method (None: no guess, it is measured first)
+    cpu_cost: float | None = None
     #: the measured limits of weights trained by ``recipe`` (shown with such weights' provenance)
     recipe_limits: str | None = None
     #: what training asks of the method: warm start from LIIF, cascade stages, held bands

@@ -196,6 +196,7 @@ SPEC = MethodSpec(
     "ultrasr", "UltraSR", UltraSR,
     ("Xu, Wang, Shi — UltraSR: Spatial Encoding is a Missing Key for Implicit Image "
      "Function-based Arbitrary-Scale Super-Resolution, arXiv 2103.12716"),
+    cpu_cost=1.7,
     recipe="zoomsr/ultrasr-edsr",
     tiny={**TINY_ENCODER, "hidden_dim": 16},
     tiny_train={**TRAIN_ENCODER, "hidden_dim": 32, "n_hidden": 3, "n_freqs": 4},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 
 from app_fakes import FakeProvider, settle
 
@@ -62,3 +63,19 @@ def test_measured_method_costs_rank_the_next_sessions_first_view(qtbot, image_fi
     again = MainWindow(FakeProvider({"fake": lambda: fake}), Settings.load())
     assert again.scheduler.costs.per_pixel("fake") == measured
     again.close()
+
+
+class _Typical(FakeProvider):
+    """Fake methods with a typical CPU cost, as ZoomSR's own methods have."""
+
+    def info(self, name: str):
+        info = super().info(name)
+        return info if name == "bicubic" else replace(info, cpu_cost=3.0)
+
+
+def test_a_first_session_on_the_cpu_starts_from_the_methods_typical_costs(qtbot, fake):
+    window = MainWindow(_Typical({"fake": lambda: fake}), Settings(panels=["bicubic", "fake"]))
+    on_cpu = window.scheduler.device == "cpu"
+    assert window.scheduler.costs.per_pixel("fake") == (3.0 if on_cpu else None)  # a GPU orders them otherwise
+    window.close()
+    assert Settings.load().method_costs == {}  # a guess is not remembered as a measurement

@@ -3,6 +3,9 @@ cheapest method up, with costs measured from fake methods' tiles."""
 
 from __future__ import annotations
 
+import math
+
+import pytest
 from app_fakes import smooth_image
 
 from app.model.document import Document
@@ -97,6 +100,32 @@ def test_costs_remembered_from_an_earlier_session_rank_the_first_view():
     costs = MethodCosts({"a": 1e-6, "b": 2e-6})
     assert costs.observe("a", 256 * 256, 256 * 256 * 4e-6)
     assert costs.ranking() == ["b", "a"] and costs.per_pixel("a") > 3e-6
+
+
+def test_typical_costs_rank_the_first_view_of_a_first_session():
+    plan = six_panel_plan()
+    # relative costs: the right order, not the right scale (invalid ones are ignored)
+    costs = MethodCosts(typical={"slow": 8.0, "cheap": 1.0, "middle": 2.0, "broken": float("inf")})
+    assert costs.known() == {}  # a guess is never remembered as a measurement
+    finished, ran = finish_times(plan, None, costs)
+    assert ran == ["cheap", "middle", "slow"]  # no peek of every method first
+    assert finished["cheap"] <= 1.0001 * alone(plan, "cheap")
+    assert set(costs.known()) == set(COSTS)
+
+
+def test_guessed_costs_follow_what_the_measured_methods_cost_against_their_guesses():
+    costs = MethodCosts(typical={"a": 1.0, "b": 4.0, "c": 2.0})
+    assert costs.per_pixel("b") == 4.0 and costs.per_pixel("user") is None
+    assert costs.ranking() == ["a", "c", "b"]
+    assert not costs.observe("a", 1000, 1e-3)  # 1e-6 s per pixel, as guessed against the others
+    assert costs.per_pixel("b") == pytest.approx(4e-6) and costs.per_pixel("c") == pytest.approx(2e-6)
+    assert costs.observe("b", 1000, 1e-3)  # cheaper than its guess: the measurement wins
+    assert costs.ranking() == ["a", "b", "c"]
+    # c's guess is scaled by the geometric mean of a's and b's measured / guessed
+    assert costs.per_pixel("c") == pytest.approx(2.0 * math.sqrt(1e-6 / 1.0 * 1e-6 / 4.0))
+    only_user = MethodCosts(typical={"a": 1.0})
+    only_user.observe("user", 1000, 1e-3)
+    assert only_user.per_pixel("a") is None  # nothing to scale a guess by: a is measured first
 
 
 def test_the_panel_under_the_mouse_first_then_the_cheapest_method_up():
