@@ -589,8 +589,8 @@ SPEC = MethodSpec(
     official_name="clit",
     cpu_cost=4.0,
     recipe="zoomsr/clit-edsr",
-    cpu_note=("The slowest method on a CPU: a 1400×900 view takes 35 s at ×4 and 52 s at ×12 "
-              "on a 2-core CPU (LIIF: 10–11 s). A GPU makes it interactive."),
+    cpu_note=("The slowest method on a CPU: a 1400×900 view takes 15 s at ×4 and 31 s at ×12 "
+              "on a 2-core CPU (LIIF: 5–6 s). A GPU makes it interactive."),
     recipe_limits=("Measured: 0.2–1.1 dB under the authors' LIIF, and above about ×8 it paints "
                    "blocks the size of the input's pixels, fainter since two continuity phases but "
                    "still visible at ×30 (docs/RESULTS.md)"),
