@@ -40,9 +40,10 @@ SCALE_BASE = 4.0
 #: stage outputs accumulate as ``acc_k = r_k + DECAY · acc_{k-1}`` (hard-coded upstream)
 DECAY = 0.75
 #: ``CLIT._attend`` takes the windows of as many centres at a time as their F fits in: at the
-#: paper's size 32 centres in float32, 64 in bfloat16 (on a CPU 3–10 % faster than half or twice
-#: as many; 256 in float32, 100 MB allocated afresh for each group, ran 20 % slower)
-FOLD_BYTES = 32 * 392 * 256 * 4
+#: paper's size 64 centres in float32, 128 in bfloat16 (on a CPU 2–7 % faster than half as many,
+#: 12–35 % faster than twice as many, whose F is larger than the C allocator's 32 MiB threshold
+#: for fresh pages, ``sr_core.memory.MMAP_THRESHOLD``)
+FOLD_BYTES = 64 * 392 * 256 * 4
 #: a crop's later stage maps are built once for the whole crop up to this many stage pixels
 #: (×12, a 256-px block: about 12,000; 3 maps of 256 channels, 9 MB a thousand pixels in float32)
 SHARED_STAGE_PIXELS = 40_000
