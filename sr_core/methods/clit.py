@@ -390,7 +390,11 @@ class CLIT(SRMethod):
             padded = bias.new_zeros(g, rows, heads, area).index_put((local, slot), bias[members].transpose(1, 2))
             attn = logits.add_(padded.transpose(1, 2)).softmax(dim=-1).to(query.dtype)
             attn = attn.transpose(1, 2).reshape(g, rows, heads * area)
-            folded = torch.bmm(values, columns).transpose(0, 1)  # (centres, heads · area, hidden)
+            if torch.is_grad_enabled():
+                folded = torch.bmm(values, columns).transpose(0, 1)  # (centres, heads · area, hidden)
+            else:  # written in the layout the next product reads: no transposed copy
+                folded = values.new_empty(g, heads * area, hidden)
+                torch.bmm(values, columns, out=folded.transpose(0, 1))
             out.index_copy_(0, members, torch.bmm(attn, folded)[local, slot].to(out.dtype))
         return out
 
