@@ -47,7 +47,7 @@ M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 #: value on 64-bit systems. Its default starts at 128 KB and follows the largest block freed.
 MMAP_THRESHOLD = 32 << 20
 #: Freed memory at the heap's top is kept up to this much (glibc's default: twice the
-#: threshold above, so freeing two or three of a chunk's 13 MB products gave them back).
+#: threshold above, so freeing two of CLIT's 26 MB window products gave them back).
 TRIM_THRESHOLD = 256 << 20
 #: environment variables with which a user sets glibc's allocator; their choice is kept
 ALLOCATOR_VARIABLES = ("GLIBC_TUNABLES", "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
