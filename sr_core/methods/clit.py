@@ -618,7 +618,7 @@ SPEC = MethodSpec(
     official_name="clit",
     cpu_cost=4.0,
     recipe="zoomsr/clit-edsr",
-    cpu_note=("The slowest method on a CPU: a 1400×900 view takes 15 s at ×4 and 31 s at ×12 "
+    cpu_note=("The slowest method on a CPU: a 1400×900 view takes 14 s at ×4 and 23 s at ×12 "
               "on a 2-core CPU (LIIF: 5–6 s). A GPU makes it interactive."),
     recipe_limits=("Measured: 0.2–1.1 dB under the authors' LIIF, and above about ×8 it paints "
                    "blocks the size of the input's pixels, fainter since two continuity phases but "
