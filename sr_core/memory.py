@@ -5,6 +5,7 @@ uses; and letting the C allocator reuse what a render freed while the renders go
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 from pathlib import Path
 
@@ -68,24 +69,23 @@ def keep_freed_blocks() -> bool:
     return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) & bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
+@functools.cache
 def glibc() -> ctypes.CDLL | None:
     """The process' C library when it is glibc (musl's ``mallopt`` accepts and ignores
-    everything), else None."""
+    everything), else None. Loaded once."""
     try:
         libc = ctypes.CDLL(None)
     except (OSError, TypeError):
         return None
-    return libc if hasattr(libc, "gnu_get_libc_version") and hasattr(libc, "mallopt") else None
+    return libc if all(hasattr(libc, f) for f in ("gnu_get_libc_version", "mallopt", "malloc_trim")) else None
 
 
 def release_freed_memory() -> None:
     """Return memory the C allocator keeps after it was freed (glibc keeps freed blocks of every
     thread's arena: a zoom session's freed activations stayed resident) to the system
-    (``malloc_trim``; nothing where the C library has none), and the pages of mapped pixel
-    files read so far (``pixel_file``)."""
+    (``malloc_trim``; glibc only), and the pages of mapped pixel files read so far
+    (``pixel_file``)."""
     pixel_file.release_resident()
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError, TypeError):
-        return
-    trim(0)
+    libc = glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
