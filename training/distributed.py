@@ -32,11 +32,16 @@ class Context:
         return self.world > 1
 
 
+def launched() -> bool:
+    """Whether this process is one of several that ``torchrun`` started."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
 def setup(device: str = "auto") -> Context:
     """The device and rank of this process, joining the process group under ``torchrun``."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
+    if not launched():
         return Context(0, 1, resolve_device(device))
+    world = int(os.environ["WORLD_SIZE"])
     rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     base = resolve_device(device)
     if base.type == "cuda":
