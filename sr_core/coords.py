@@ -81,6 +81,10 @@ class Queries:
         """``(B, 1, 2)`` float32 size of one output pixel in normalised units."""
         return torch.stack([2 / self.out_h, 2 / self.out_w], dim=-1).to(torch.float32)[:, None]
 
+    def subset(self, keep: Tensor) -> Queries:
+        """The queries where the boolean ``(N,)`` ``keep`` is True (the same for every sample)."""
+        return Queries(self.iy[:, keep], self.ix[:, keep], self.out_h, self.out_w)
+
     def split(self, size: int) -> list[Queries]:
         """Consecutive chunks of at most ``size`` queries (per sample)."""
         return [Queries(self.iy[:, i:i + size], self.ix[:, i:i + size], self.out_h, self.out_w)

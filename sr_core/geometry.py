@@ -62,6 +62,10 @@ class Rect:
         return Rect(min(self.top, other.top), min(self.left, other.left),
                     max(self.bottom, other.bottom), max(self.right, other.right))
 
+    def shifted(self, dy: int, dx: int) -> Rect:
+        """The same rectangle moved by ``dy`` rows and ``dx`` columns."""
+        return Rect(self.top + dy, self.left + dx, self.bottom + dy, self.right + dx)
+
     def contains(self, other: Rect) -> bool:
         return self.top <= other.top and self.left <= other.left and self.bottom >= other.bottom \
             and self.right >= other.right

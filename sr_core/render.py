@@ -246,22 +246,38 @@ class Renderer:
         self.chunk = chunk or default_chunk(self.device)
 
     def render(self, image: SourceImage, out_h: int, out_w: int, rect: Rect | None = None, *,
-               cancel: Cancel | None = None, progress: Progress | None = None) -> np.ndarray:
-        """RGB float32 ``(rect.height, rect.width, 3)`` in [0, 1] of the output grid's ``rect``."""
+               cancel: Cancel | None = None, progress: Progress | None = None,
+               known: tuple[Rect, np.ndarray] | None = None) -> np.ndarray:
+        """RGB float32 ``(rect.height, rect.width, 3)`` in [0, 1] of the output grid's ``rect``.
+
+        ``known``: pixels of this grid already rendered by this renderer (their rect and RGB):
+        they are copied into the result instead of being queried again.
+        """
         rect = rect or Rect.full(out_h, out_w)
         if not (0 <= rect.top < rect.bottom <= out_h and 0 <= rect.left < rect.right <= out_w):
             raise ValueError(f"{rect} is not inside the {out_h}×{out_w} output grid")
         upscaling = out_h >= image.height and out_w >= image.width
         method = self.method if upscaling else self.downscaler
         out = np.empty((rect.height, rect.width, 3), np.float32)
-        done, total = 0, rect.height * rect.width
+        skip = None if known is None else known[0].intersection(rect)
+        if skip is not None:
+            assert known is not None and known[1].shape == (known[0].height, known[0].width, 3)
+            src, dst = skip.shifted(-known[0].top, -known[0].left), skip.shifted(-rect.top, -rect.left)
+            out[dst.top:dst.bottom, dst.left:dst.right] = known[1][src.top:src.bottom, src.left:src.right]
+        done, total = 0, rect.height * rect.width - (0 if skip is None else skip.height * skip.width)
         with torch.inference_mode():
             self.prefetch(image, out_h, out_w, rect, cancel=cancel)
             for blk in rect.blocks(self.block):
                 _check(cancel)
+                inside = None if skip is None else skip.intersection(blk)
+                if inside == blk:
+                    continue
                 fc = self._prepare(method, image, out_h, out_w, blk)
                 q = Queries.grid(out_h, out_w, (blk.top, blk.bottom), (blk.left, blk.right),
                                  device=self.device)
+                wanted = None if inside is None else ~_mask(inside, blk)
+                if wanted is not None:
+                    q = q.subset(torch.from_numpy(wanted.reshape(-1)).to(self.device))
                 pieces = []
                 size = self.chunk * method.chunk_factor if method.chunked else blk.height * blk.width
                 for part in q.split(size):
@@ -270,12 +286,15 @@ class Renderer:
                     done += part.iy.shape[1]
                     if progress is not None:
                         progress(done, total)
-                rgb = denormalize(torch.cat(pieces, dim=1)[0]).reshape(blk.height, blk.width, 3)
+                rgb = denormalize(torch.cat(pieces, dim=1)[0])
                 if not bool(torch.isfinite(rgb).all()):  # would be written as black, silently
                     raise RenderError(f"{method.arch} produced NaN or infinite values (damaged "
                                       "weights, or an overflow in half precision); nothing was drawn")
-                out[blk.top - rect.top:blk.bottom - rect.top,
-                    blk.left - rect.left:blk.right - rect.left] = rgb.cpu().numpy()
+                dst = out[blk.top - rect.top:blk.bottom - rect.top, blk.left - rect.left:blk.right - rect.left]
+                if wanted is None:
+                    dst[...] = rgb.reshape(blk.height, blk.width, 3).cpu().numpy()
+                else:
+                    dst[wanted] = rgb.cpu().numpy()
         return out
 
     def prefetch(self, image: SourceImage, out_h: int, out_w: int, rect: Rect, *,
@@ -418,6 +437,13 @@ def _tiles(region: Rect, t: int) -> list[tuple[int, int]]:
     """``(row, col)`` of the ``t × t`` encoder tiles that hold the LR ``region``, row-major."""
     return [(ty, tx) for ty in range(region.top // t, (region.bottom - 1) // t + 1)
             for tx in range(region.left // t, (region.right - 1) // t + 1)]
+
+
+def _mask(part: Rect, within: Rect) -> np.ndarray:
+    """Boolean ``(within.height, within.width)``: True on the pixels of ``part``."""
+    mask = np.zeros((within.height, within.width), bool)
+    mask[part.top - within.top:part.bottom - within.top, part.left - within.left:part.right - within.left] = True
+    return mask
 
 
 def _footprint(start: int, stop: int, out_n: int, lr_n: int, reach: int) -> tuple[int, int]:

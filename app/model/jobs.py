@@ -99,6 +99,9 @@ class TileResult:
     #: same encoder: the first to encode would look the dearest): the method's measured cost,
     #: ``app.model.priority``
     seconds: float = 0.0
+    #: the output pixels those seconds computed: the part's, less any rendered before
+    #: (``JobRunner`` reuses a peek's pixels in its tile)
+    queried: int = 0
 
 
 @dataclass(frozen=True)

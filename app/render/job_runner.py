@@ -32,6 +32,9 @@ from sr_core.render import FeatureCache, RenderCancelled, Renderer, RenderError
 
 #: rows rendered at a time by exports (bounds their float memory)
 EXPORT_STRIP = 256
+#: tiles rendered in part whose pixels are kept for their next render (at most 256² float
+#: RGB each: 12 MiB in all); the peeks of six panels and a view's edge tiles fit
+PARTS_KEPT = 16
 
 Cancel = Callable[[], bool]
 
@@ -70,6 +73,9 @@ class JobRunner:
         self._renderers: dict[tuple[str, bool], Renderer] = {}
         self._failed: dict[str, str] = {}
         self._partial: dict[tuple, tuple[np.ndarray, set[TileKey]]] = {}
+        #: displayed tiles rendered in part (a peek, an edge tile's shown part): their pixels,
+        #: copied into the tile's next, larger render instead of computed again
+        self._parts: dict[TileKey, tuple[Rect, np.ndarray]] = {}
 
     def loaded(self, method: str) -> bool:
         """Whether the method's display renderer is loaded, or failed to load."""
@@ -84,18 +90,22 @@ class JobRunner:
         """Try methods that failed to load again (e.g. after importing weights)."""
         self._failed.clear()
         self._renderers = {k: v for k, v in self._renderers.items() if k[0] == BICUBIC}
+        self._parts.clear()
 
     def forget(self, image_key: int) -> None:
         """Drop cached features and partial metrics of an image no longer shown."""
         self.features.forget(image_key)
         for key in [k for k in self._partial if k[2] == image_key]:
             del self._partial[key]
+        for tile in [k for k in self._parts if k.image == image_key]:
+            del self._parts[tile]
 
     def close(self) -> None:
         """Let the models go."""
         self._renderers.clear()
         self.features.clear()
         self._partial.clear()
+        self._parts.clear()
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
 
@@ -141,9 +151,11 @@ class JobRunner:
         renderer = self.renderer(key.method, exact=job.keep_pixels)  # kept pixels give numbers
         if renderer is None:
             return
+        rect = job.part or key.rect
+        known = None if job.keep_pixels else self._parts.get(key)
         start, encoding = time.perf_counter(), renderer.encoder_seconds
         try:
-            rgb = renderer.render(job.source, key.out_h, key.out_w, job.part or key.rect, cancel=cancel,
+            rgb = renderer.render(job.source, key.out_h, key.out_w, rect, cancel=cancel, known=known,
                                   progress=lambda done, total: self.replies.progress(key, done, total))
         except RenderCancelled:
             return
@@ -152,10 +164,24 @@ class JobRunner:
             return
         # the method's cost leaves out the encoder, whose features other methods may share
         seconds = time.perf_counter() - start - (renderer.encoder_seconds - encoding)
+        copied = None if known is None else known[0].intersection(rect)
+        queried = rect.height * rect.width - (0 if copied is None else copied.height * copied.width)
+        if not job.keep_pixels:
+            self._keep_part(key, job.part, rgb)
         self.replies.tile_ready(TileResult(key, to_uint8(rgb), rgb if job.keep_pixels else None, job.part,
-                                           seconds))
+                                           seconds, queried))
         if not job.ahead:
             self._prefetch_rest(renderer, job, cancel, queued())
+
+    def _keep_part(self, key: TileKey, part: Rect | None, rgb: np.ndarray) -> None:
+        """Keep the pixels of a tile rendered in part (the last ``PARTS_KEPT``) for its next
+        render; a tile rendered whole needs none."""
+        self._parts.pop(key, None)
+        if part is None:
+            return
+        self._parts[key] = part, rgb
+        while len(self._parts) > PARTS_KEPT:
+            del self._parts[next(iter(self._parts))]
 
     def _prefetch_rest(self, renderer: Renderer, job: TileJob, cancel: Cancel, queued: list[Job]) -> None:
         """Once a tile is there, encode the features under the queued tiles of its grid at once.

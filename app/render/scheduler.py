@@ -360,8 +360,8 @@ class TileScheduler(QObject):
 
     def _on_tile(self, result: TileResult) -> None:
         self.refinement.finished(result.key)
-        rect, method = result.part or result.key.rect, result.key.method
-        if method != BICUBIC and self.costs.observe(method, rect.height * rect.width, result.seconds):
+        method = result.key.method
+        if method != BICUBIC and self.costs.observe(method, result.queried, result.seconds):
             self.schedule()  # the panels' order changed
         if self.doc is None or result.key.image not in self.doc.sources() or result.key.size != self.tile_size:
             return

@@ -55,6 +55,34 @@ def test_result_does_not_depend_on_chunk_block_or_tile(arch, image):
     assert np.abs(first - other).max() <= 1e-4
 
 
+@pytest.mark.parametrize("arch", list(TINY))
+def test_known_pixels_are_copied_not_queried(arch, image):
+    """A render given pixels it rendered before (a peek inside the tile) queries only the rest,
+    with the same result; a part sticking out of the rect, or covering whole blocks, works too."""
+    out_h, out_w = output_size(LR_H, LR_W, 4)
+    renderer = Renderer(tiny_model(arch), encoder_tile=8, block=16, chunk=50)
+    rect = Rect(5, 7, 61, 83)
+    full = renderer.render(image, out_h, out_w, rect)
+    for part in [Rect(20, 30, 40, 50), Rect(0, 60, 40, 92), Rect(5, 7, 61, 40)]:
+        pixels = renderer.render(image, out_h, out_w, part)
+        queried: list[int] = []
+        method = renderer.method
+        original = type(method).query
+
+        def counting(self, fc, q, original=original, queried=queried):
+            queried.append(q.iy.shape[1])
+            return original(self, fc, q)
+
+        method.query = counting.__get__(method)
+        try:
+            again = renderer.render(image, out_h, out_w, rect, known=(part, pixels))
+        finally:
+            del method.query
+        inside = part.intersection(rect)
+        assert sum(queried) == rect.height * rect.width - inside.height * inside.width
+        assert np.abs(again - full).max() <= 1e-5, (arch, part)
+
+
 def test_below_one_every_method_shows_the_bicubic_downscale(image):
     out_h, out_w = output_size(LR_H, LR_W, 0.4)
     sr = Renderer(tiny_model("liif")).render(image, out_h, out_w)

@@ -75,6 +75,34 @@ def test_a_part_of_a_tile_renders_just_that_part():
     assert result.part == part and result.rgb.shape == (16, 36, 3)
 
 
+def test_a_tile_rendered_after_its_peek_computes_only_the_rest():
+    """The peek's pixels are copied into its tile: the tile's progress counts, and its cost is
+    measured on, only the pixels computed; the tile equals a fresh render. Kept (metrics) tiles
+    render in float32 and compute everything."""
+    run, record = runner()
+    image = source()
+    key = TileKey("fake", image.key, *GRID, 64, 0, 1)
+    peek = Rect(16, 80, 48, 112)
+    run.run(TileJob(key, image, part=peek), never, list)
+    run.run(TileJob(key, image), never, list)
+    run.run(TileJob(key, image, keep_pixels=True), never, list)
+    first, tile, kept = (args[0] for args in record.of("tile_ready"))
+    assert (first.queried, tile.queried, kept.queried) == (32 * 32, 64 * 64 - 32 * 32, 64 * 64)
+    assert {args[2] for args in record.of("progress")} == {32 * 32, 3072, 64 * 64}
+    assert np.array_equal(tile.rgb, to_uint8(Renderer(FakeMethod()).render(image, *GRID, key.rect)))
+
+
+def test_a_peek_is_forgotten_with_its_image_and_when_methods_reload():
+    run, record = runner()
+    image = source()
+    key = TileKey("fake", image.key, *GRID, 64, 0, 1)
+    for forget in (lambda: run.forget(image.key), run.retry_failed):
+        run.run(TileJob(key, image, part=Rect(16, 80, 48, 112)), never, list)
+        forget()
+        run.run(TileJob(key, image), never, list)
+        assert record.of("tile_ready")[-1][0].queried == 64 * 64
+
+
 def test_a_tiles_cost_leaves_out_the_encoder_whose_features_other_methods_may_share():
     def slow_encoder():
         model = tiny_model("liif")
