@@ -90,3 +90,21 @@ def test_two_process_gloo_ddp_matches_one_process(tiny_raw: Callable, tmp_path: 
     assert len(losses(tmp_path / "ddp")) == 20  # losses averaged over both ranks
     torch.testing.assert_close(torch.tensor(losses(tmp_path / "ddp")),
                                torch.tensor(losses(tmp_path / "single")), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(("argv", "code"), [(["list"], 0), (["train", "no/such-recipe"], 2)])
+def test_a_torchrun_process_leaves_without_finalizing_yet_keeps_its_output_and_exit_code(
+        argv: list[str], code: int) -> None:
+    """Under torchrun (WORLD_SIZE > 1) ``python -m training`` ends with ``os._exit`` (gloo's
+    threads could abort a finalizing interpreter): what it printed, and its exit code, survive;
+    an ``atexit`` handler, which only finalization runs, does not."""
+    program = ("import atexit, runpy, sys; atexit.register(lambda: print('finalized', file=sys.stderr)); "
+               f"sys.argv = ['training', *{argv!r}]; runpy.run_module('training', run_name='__main__')")
+    for world, finalized in (("2", False), ("1", True)):
+        env = {**os.environ, "WORLD_SIZE": world,
+               "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
+        proc = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == code, proc.stderr
+        assert ("paper/liif-edsr" in proc.stdout) == (code == 0)
+        assert ("error:" in proc.stderr) == (code != 0)
+        assert ("finalized" in proc.stderr) == finalized
