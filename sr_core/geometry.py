@@ -42,6 +42,10 @@ class Rect:
         return self.right - self.left
 
     @property
+    def area(self) -> int:
+        return self.height * self.width
+
+    @property
     def size(self) -> Size:
         return Size(self.height, self.width)
 

@@ -264,7 +264,7 @@ class Renderer:
             assert known is not None and known[1].shape == (known[0].height, known[0].width, 3)
             src, dst = skip.shifted(-known[0].top, -known[0].left), skip.shifted(-rect.top, -rect.left)
             out[dst.top:dst.bottom, dst.left:dst.right] = known[1][src.top:src.bottom, src.left:src.right]
-        done, total = 0, rect.height * rect.width - (0 if skip is None else skip.height * skip.width)
+        done, total = 0, rect.area - (0 if skip is None else skip.area)
         with torch.inference_mode():
             self.prefetch(image, out_h, out_w, rect, cancel=cancel)
             for blk in rect.blocks(self.block):

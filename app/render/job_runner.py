@@ -165,7 +165,7 @@ class JobRunner:
         # the method's cost leaves out the encoder, whose features other methods may share
         seconds = time.perf_counter() - start - (renderer.encoder_seconds - encoding)
         copied = None if known is None else known[0].intersection(rect)
-        queried = rect.height * rect.width - (0 if copied is None else copied.height * copied.width)
+        queried = rect.area - (0 if copied is None else copied.area)
         if not job.keep_pixels:
             self._keep_part(key, job.part, rgb)
         self.replies.tile_ready(TileResult(key, to_uint8(rgb), rgb if job.keep_pixels else None, job.part,
